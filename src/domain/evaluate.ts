@@ -1,0 +1,84 @@
+/**
+ * The main idea of the seed, made precise (DESIGN.md §2): success or failure is declared only
+ * from correct statuses of both hosts. This pure function looks an entry's pair of reports up in
+ * the decision table and lets a deciding row (1–3) through only when
+ *   - both sides are heard in the current attempt,
+ *   - both sides are trustworthy (host responsive, or the report was set by a successful fence),
+ *   - the source has confirmed the attempt, and
+ *   - for row 1, the destination's DOWN was heard after the source's DOWN (or was set by a fence).
+ */
+import { decide, type Decision } from './decision-table.js';
+import type { Side } from './model.js';
+import { HostStatus, isResponsive, MigrationState, ReportedVmStatus, VmLocation, VmStatus } from './vocabulary.js';
+
+export interface EntryView {
+  readonly source: Side;
+  readonly destination: Side;
+  /** Status of each side's host; null when the side or its host is not known. */
+  readonly sourceHostStatus: HostStatus | null;
+  readonly destinationHostStatus: HostStatus | null;
+  readonly sourceConfirmed: boolean;
+}
+
+export interface Evaluation {
+  readonly vmStatus: VmStatus;
+  readonly location: VmLocation | null;
+  /** IN_PROGRESS, or the outcome decided now. */
+  readonly outcome: MigrationState;
+  readonly stalled: boolean;
+  readonly stalledReason: string | null;
+  /** Both sides, heard and trusted, say the VM runs. */
+  readonly runningOnBoth: boolean;
+  /** The table's rule for the pair, once both sides are heard; null before. */
+  readonly rule: Decision | null;
+}
+
+/** A fenced host's report is trustworthy: it was rebooted. Otherwise only a responsive host is believed. */
+export const isTrusted = (side: Side, hostStatus: HostStatus | null): boolean =>
+  side.fenced || (hostStatus !== null && isResponsive(hostStatus));
+
+const stallOf = (role: 'source' | 'destination', side: Side, hostStatus: HostStatus | null): string | null => {
+  if (side.hostId === null) return `peer unknown: waiting for the ${role} host to report the VM`;
+  if (side.fenced) return null;
+  if (hostStatus === null) return `${role} host ${side.hostId} has not registered`;
+  if (hostStatus === HostStatus.NON_RESPONSIVE) return `${role} host ${side.hostId} is not responding`;
+  if (hostStatus === HostStatus.REBOOTING) return `${role} host ${side.hostId} is rebooting`;
+  return null;
+};
+
+const IN_PROGRESS_VIEW = {
+  vmStatus: VmStatus.MIGRATING_FROM,
+  location: VmLocation.SOURCE,
+  outcome: MigrationState.IN_PROGRESS,
+} as const;
+
+export function evaluate(entry: EntryView): Evaluation {
+  const { source, destination, sourceHostStatus, destinationHostStatus } = entry;
+  const reasons = [stallOf('source', source, sourceHostStatus), stallOf('destination', destination, destinationHostStatus)].filter(
+    (r): r is string => r !== null,
+  );
+  const stalled = reasons.length > 0;
+  const stalledReason = stalled ? reasons.join('; ') : null;
+
+  if (source.report === null || destination.report === null) {
+    return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth: false, rule: null };
+  }
+  const rule = decide(source.report, destination.report);
+  const trusted = isTrusted(source, sourceHostStatus) && isTrusted(destination, destinationHostStatus);
+  const runningOnBoth = trusted && source.report === ReportedVmStatus.UP && destination.report === ReportedVmStatus.UP;
+
+  const destinationDownIsFresh =
+    rule.outcome !== MigrationState.VM_DOWN || destination.fenced || destination.heardAt > source.heardAt;
+  const decisive = rule.outcome !== MigrationState.IN_PROGRESS && trusted && entry.sourceConfirmed && destinationDownIsFresh;
+
+  if (!decisive) return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule };
+  return {
+    vmStatus: rule.vmStatus,
+    location: rule.location,
+    outcome: rule.outcome,
+    stalled: false,
+    stalledReason: null,
+    runningOnBoth: false,
+    rule,
+  };
+}

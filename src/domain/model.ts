@@ -1,0 +1,207 @@
+/**
+ * The plain data the table holds and hands out. Everything handed out is read-only:
+ * a migration snapshot is never changed after it is made, so a transition that carries one
+ * shows the entry as it was then, whatever happened since.
+ */
+import type {
+  Cause,
+  DestinationChoice,
+  ErrorCode,
+  EventType,
+  FenceMethod,
+  HostCommandKind,
+  HostStatus,
+  MigrationState,
+  ReportedVmStatus,
+  Severity,
+  VmLocation,
+  VmStatus,
+} from './vocabulary.js';
+
+/** Milliseconds since the Unix epoch, as the injected clock reads them. */
+export type Millis = number;
+
+export interface Host {
+  readonly id: string;
+  readonly cluster: string;
+  readonly status: HostStatus;
+  /** When the host last sent an accepted report; null before its first. */
+  readonly lastReportAt: Millis | null;
+  /** What the host timeout counts from: the last report, the registration, or the return to UP. */
+  readonly lastSeenAt: Millis;
+  readonly bootId: string | null;
+  /** The highest `sequence` accepted from this boot; null when none was sent. */
+  readonly lastSequence: number | null;
+}
+
+/** A VM's state as a transition shows it. */
+export interface VmState {
+  readonly status: VmStatus;
+  /** Where it runs (the source while it migrates); null when DOWN or not known. */
+  readonly hostId: string | null;
+  /** Only while it migrates. */
+  readonly location: VmLocation | null;
+}
+
+export interface Vm extends VmState {
+  readonly id: string;
+  /** Order in which Transit first heard of the VM; pages of VMs follow it. */
+  readonly ordinal: number;
+  /** Id of its entry in the migration table; null when it is not migrating. */
+  readonly migrationId: string | null;
+}
+
+/** What one side (source or destination) of an entry has said in the current attempt. */
+export interface Side {
+  /** Null while the side is not known (an entry rebuilt after a restart waits for its peer). */
+  readonly hostId: string | null;
+  /** The latest report applied to this side in the current attempt; null while not heard. */
+  readonly report: ReportedVmStatus | null;
+  /**
+   * The table-wide order in which that report arrived; compares reports of the two sides
+   * ("a destination DOWN heard after the source's DOWN"). 0 while not heard.
+   */
+  readonly heardAt: number;
+  /** The report was set by a successful fence: trustworthy, the host was rebooted. */
+  readonly fenced: boolean;
+  readonly exitReason: string | null;
+}
+
+export interface MigrationAttempt {
+  readonly attempt: number;
+  readonly destinationHostId: string | null;
+  readonly state: MigrationState;
+  readonly startedAt: Millis;
+  readonly endedAt: Millis | null;
+  readonly reason: string | null;
+}
+
+/** One entry of the migration table (in flight) or of its recent history (decided). */
+export interface Migration {
+  readonly id: string;
+  /** Order in which the migration entered the table; pages of migrations follow it. */
+  readonly ordinal: number;
+  readonly vmId: string;
+  readonly source: Side;
+  readonly destination: Side;
+  readonly destinationChoice: DestinationChoice;
+  readonly vmStatus: VmStatus;
+  readonly location: VmLocation | null;
+  readonly state: MigrationState;
+  readonly stalled: boolean;
+  readonly stalledReason: string | null;
+  readonly cancelRequested: boolean;
+  /** The source has confirmed the current attempt (reported MIGRATING_FROM or DOWN). */
+  readonly sourceConfirmed: boolean;
+  readonly attempt: number;
+  readonly attempts: readonly MigrationAttempt[];
+  /** Pre-copy progress of the current attempt, 0–100; never goes down within an attempt. */
+  readonly progress: number | null;
+  readonly startedAt: Millis;
+  readonly attemptStartedAt: Millis;
+  readonly endedAt: Millis | null;
+  /** Why the migration ended as it did, in words; null while in progress. */
+  readonly reason: string | null;
+  /** Both sides reported UP when last evaluated (raised once per entry into that state). */
+  readonly runningOnBoth: boolean;
+}
+
+/** Every change to an entry, a VM or a host. `seq` is strictly increasing within an engine epoch. */
+export interface Transition {
+  readonly seq: number;
+  readonly at: Millis;
+  readonly cause: Cause;
+  readonly vmId: string | null;
+  /** The host the change is about or came from. */
+  readonly hostId: string | null;
+  /** The entry right after this transition (a snapshot), when the VM is or was just migrating. */
+  readonly migration: Migration | null;
+  readonly from: VmState | null;
+  readonly to: VmState | null;
+  /** Host status before and after, for a transition of a host. */
+  readonly hostStatusFrom: HostStatus | null;
+  readonly hostStatusTo: HostStatus | null;
+  /** Every host the transition concerns, for filtering subscriptions. */
+  readonly hostIds: readonly string[];
+}
+
+export interface EngineEvent {
+  readonly seq: number;
+  readonly at: Millis;
+  readonly type: EventType;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly vmId: string | null;
+  readonly hostId: string | null;
+  readonly migrationId: string | null;
+}
+
+/** An order on a host agent's command stream. */
+export interface HostCommand {
+  readonly kind: HostCommandKind;
+  /** The host that must carry it out: always the migration's source. */
+  readonly hostId: string;
+  readonly migrationId: string;
+  readonly vmId: string;
+  readonly destinationHostId: string | null;
+  readonly attempt: number;
+  readonly issuedAt: Millis;
+}
+
+/** An expected refusal: typed, with the input field at fault. Nothing changed. */
+export interface UserError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Path of the offending input field, e.g. `vms.3.progress`; null when the input as a whole is at fault. */
+  readonly field: string | null;
+}
+
+/** What a command returns: its result, or the refusals that left the table as it was. */
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly UserError[] };
+
+// ---- Inputs of the table's commands -------------------------------------------------------------
+
+export interface RegisterHostInput {
+  readonly hostId: string;
+  readonly cluster?: string | null;
+}
+
+export interface MigrateVmInput {
+  readonly vmId: string;
+  readonly destinationHostId?: string | null;
+}
+
+export interface CancelMigrationInput {
+  readonly vmId?: string | null;
+  readonly migrationId?: string | null;
+}
+
+export interface VmReportInput {
+  readonly vmId: string;
+  readonly status: ReportedVmStatus;
+  readonly progress?: number | null;
+  readonly exitReason?: string | null;
+  readonly peerHostId?: string | null;
+}
+
+export interface ReportVmStatusesInput {
+  readonly hostId: string;
+  readonly vms: readonly VmReportInput[];
+  /** The batch lists every VM on the host: a VM it does not list is DOWN there. */
+  readonly full?: boolean | null;
+  readonly sequence?: number | null;
+  readonly bootId?: string | null;
+  readonly cluster?: string | null;
+}
+
+export interface ReportHostStatusInput {
+  readonly hostId: string;
+  readonly status: HostStatus;
+}
+
+export interface ReportFenceResultInput {
+  readonly hostId: string;
+  readonly succeeded: boolean;
+  readonly method: FenceMethod;
+  readonly message?: string | null;
+}

@@ -1,0 +1,33 @@
+/**
+ * Where a migration goes when Transit chooses (DESIGN.md §3–§4): a host that is UP (never one in
+ * maintenance), in the source's cluster, not the source, not tried before for this migration,
+ * with the fewest VMs first and then by id, so the choice is the same on every run.
+ */
+import { HostStatus } from './vocabulary.js';
+
+export interface PlacementCandidate {
+  readonly id: string;
+  readonly cluster: string;
+  readonly status: HostStatus;
+  /**
+   * VMs on the host, counting those already migrating to it: otherwise a burst of migrations
+   * would all pick the same emptiest host.
+   */
+  readonly load: number;
+}
+
+export interface PlacementRequest {
+  readonly sourceHostId: string;
+  readonly cluster: string;
+  readonly excluded: ReadonlySet<string>;
+}
+
+export function chooseDestination(candidates: Iterable<PlacementCandidate>, request: PlacementRequest): string | null {
+  let best: PlacementCandidate | null = null;
+  for (const host of candidates) {
+    if (host.status !== HostStatus.UP || host.cluster !== request.cluster) continue;
+    if (host.id === request.sourceHostId || request.excluded.has(host.id)) continue;
+    if (best === null || host.load < best.load || (host.load === best.load && host.id < best.id)) best = host;
+  }
+  return best === null ? null : best.id;
+}

@@ -1,0 +1,294 @@
+/**
+ * The storage of the migration table: hosts, VMs, entries in flight and recent decided migrations,
+ * with the indexes that serve the queries. Every write goes through a method here so the indexes
+ * never drift from the records (a property test checks `checkIndexes` after random histories).
+ * Records are updated in place and entries are replaced whole (each `Migration` object is an
+ * immutable snapshot), so no event ever copies the table.
+ */
+import type { Host, Migration, Vm } from './model.js';
+import { HostStatus, MigrationState, VmLocation, VmStatus } from './vocabulary.js';
+
+/** A VM as stored: the readable fields plus what the table needs to restore it. */
+export interface VmRecord {
+  id: string;
+  ordinal: number;
+  status: VmStatus;
+  hostId: string | null;
+  location: VmLocation | null;
+  migrationId: string | null;
+  /** The status it had before its host stopped responding, to restore when the host answers. */
+  statusBeforeUnknown: VmStatus | null;
+}
+
+export type HostRecord = { -readonly [K in keyof Host]: Host[K] };
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly hasNextPage: boolean;
+}
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}
+
+/** The `first` items after `afterOrdinal`, in ordinal order. */
+function pageByOrdinal<T extends { ordinal: number }>(candidates: Iterable<T>, afterOrdinal: number, first: number, sorted: boolean): Page<T> {
+  const picked: T[] = [];
+  if (sorted) {
+    // Candidates come in ordinal order: stop as soon as the page is full.
+    for (const item of candidates) {
+      if (item.ordinal <= afterOrdinal) continue;
+      if (picked.length === first) return { items: picked, hasNextPage: true };
+      picked.push(item);
+    }
+    return { items: picked, hasNextPage: false };
+  }
+  for (const item of candidates) if (item.ordinal > afterOrdinal) picked.push(item);
+  picked.sort((a, b) => a.ordinal - b.ordinal);
+  return { items: picked.slice(0, first), hasNextPage: picked.length > first };
+}
+
+function* mapped<K, V>(keys: Iterable<K>, lookup: Map<K, V>): Iterable<V> {
+  for (const key of keys) {
+    const value = lookup.get(key);
+    if (value !== undefined) yield value;
+  }
+}
+
+export class TableState {
+  readonly hosts = new Map<string, HostRecord>();
+  readonly vms = new Map<string, VmRecord>();
+  /** Entries in flight, by VM id. */
+  readonly entries = new Map<string, Migration>();
+  /** Every migration kept: in flight and the recent decided ones, by migration id. */
+  readonly migrations = new Map<string, Migration>();
+
+  private readonly hostsByCluster = new Map<string, Set<string>>();
+  private readonly vmsByHost = new Map<string, Set<string>>();
+  private readonly vmsByStatus = new Map<VmStatus, Set<string>>();
+  /** In-flight entries where the host is a side, by host id (values: VM ids). */
+  private readonly entriesByHost = new Map<string, Set<string>>();
+  /** In-flight entries whose current attempt the source has not confirmed (values: VM ids). */
+  readonly unconfirmed = new Set<string>();
+  private readonly migrationsByHost = new Map<string, Set<string>>();
+  private readonly migrationsByVm = new Map<string, Set<string>>();
+  private readonly migrationsByState = new Map<MigrationState, Set<string>>();
+  /** Decided migrations, oldest first, for eviction. */
+  private readonly decided: string[] = [];
+  private decidedHead = 0;
+  private vmOrdinal = 0;
+  private migrationOrdinal = 0;
+
+  constructor(private readonly migrationHistoryLimit: number) {}
+
+  // ---- hosts --------------------------------------------------------------------------------
+
+  putHost(host: HostRecord): void {
+    const previous = this.hosts.get(host.id);
+    if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
+    this.hosts.set(host.id, host);
+    addTo(this.hostsByCluster, host.cluster, host.id);
+  }
+
+  hostIdsInCluster(cluster: string): Iterable<string> {
+    return this.hostsByCluster.get(cluster) ?? [];
+  }
+
+  /** VMs on the host plus entries migrating to it: what placement weighs. */
+  loadOf(hostId: string): number {
+    let incoming = 0;
+    for (const vmId of this.entriesByHost.get(hostId) ?? []) if (this.entries.get(vmId)?.destination.hostId === hostId) incoming++;
+    return (this.vmsByHost.get(hostId)?.size ?? 0) + incoming;
+  }
+
+  // ---- VMs ----------------------------------------------------------------------------------
+
+  createVm(id: string): VmRecord {
+    const vm: VmRecord = {
+      id,
+      ordinal: ++this.vmOrdinal,
+      status: VmStatus.DOWN,
+      hostId: null,
+      location: null,
+      migrationId: null,
+      statusBeforeUnknown: null,
+    };
+    this.vms.set(id, vm);
+    addTo(this.vmsByStatus, vm.status, id);
+    return vm;
+  }
+
+  updateVm(vm: VmRecord, next: Partial<Omit<VmRecord, 'id' | 'ordinal'>>): void {
+    if (next.status !== undefined && next.status !== vm.status) {
+      removeFrom(this.vmsByStatus, vm.status, vm.id);
+      addTo(this.vmsByStatus, next.status, vm.id);
+    }
+    if (next.hostId !== undefined && next.hostId !== vm.hostId) {
+      if (vm.hostId !== null) removeFrom(this.vmsByHost, vm.hostId, vm.id);
+      if (next.hostId !== null) addTo(this.vmsByHost, next.hostId, vm.id);
+    }
+    Object.assign(vm, next);
+  }
+
+  vmIdsOnHost(hostId: string): ReadonlySet<string> {
+    return this.vmsByHost.get(hostId) ?? new Set();
+  }
+
+  listVms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Vm> {
+    const { status, hostId } = filter;
+    if (hostId == null && status == null) return pageByOrdinal(this.vms.values(), afterOrdinal, first, true);
+    const byHost = hostId == null ? null : (this.vmsByHost.get(hostId) ?? new Set<string>());
+    const byStatus = status == null ? null : (this.vmsByStatus.get(status) ?? new Set<string>());
+    // Walk the smaller index and test the other condition on each record.
+    const walk = byHost !== null && (byStatus === null || byHost.size <= byStatus.size) ? byHost : (byStatus as Set<string>);
+    const candidates = [...mapped(walk, this.vms)].filter(
+      (vm) => (status == null || vm.status === status) && (hostId == null || vm.hostId === hostId),
+    );
+    return pageByOrdinal(candidates, afterOrdinal, first, false);
+  }
+
+  // ---- migrations ---------------------------------------------------------------------------
+
+  nextMigrationOrdinal(): number {
+    return ++this.migrationOrdinal;
+  }
+
+  /** Puts an entry in flight, or replaces it with its next snapshot. */
+  putEntry(next: Migration): void {
+    const previous = this.migrations.get(next.id);
+    this.entries.set(next.vmId, next);
+    this.migrations.set(next.id, next);
+    this.reindexMigration(previous, next);
+    for (const hostId of [previous?.source.hostId, previous?.destination.hostId]) {
+      if (hostId != null && hostId !== next.source.hostId && hostId !== next.destination.hostId) removeFrom(this.entriesByHost, hostId, next.vmId);
+    }
+    for (const hostId of [next.source.hostId, next.destination.hostId]) if (hostId !== null) addTo(this.entriesByHost, hostId, next.vmId);
+    if (next.sourceConfirmed) this.unconfirmed.delete(next.vmId);
+    else this.unconfirmed.add(next.vmId);
+  }
+
+  /** Takes a decided entry out of flight into the bounded history. */
+  archiveEntry(done: Migration): void {
+    const previous = this.migrations.get(done.id);
+    this.entries.delete(done.vmId);
+    this.unconfirmed.delete(done.vmId);
+    for (const hostId of [previous?.source.hostId, previous?.destination.hostId, done.source.hostId, done.destination.hostId]) {
+      if (hostId != null) removeFrom(this.entriesByHost, hostId, done.vmId);
+    }
+    this.migrations.set(done.id, done);
+    this.reindexMigration(previous, done);
+    this.decided.push(done.id);
+    while (this.decided.length - this.decidedHead > this.migrationHistoryLimit) this.evict(this.decided[this.decidedHead++] as string);
+    if (this.decidedHead > 1024 && this.decidedHead * 2 > this.decided.length) {
+      this.decided.splice(0, this.decidedHead);
+      this.decidedHead = 0;
+    }
+  }
+
+  entryVmIdsOfHost(hostId: string): readonly string[] {
+    return [...(this.entriesByHost.get(hostId) ?? [])];
+  }
+
+  listMigrations(
+    filter: { state?: MigrationState | null; vmId?: string | null; hostId?: string | null },
+    afterOrdinal: number,
+    first: number,
+  ): Page<Migration> {
+    const { state, vmId, hostId } = filter;
+    const indexes = [
+      state == null ? null : this.migrationsByState.get(state),
+      vmId == null ? null : this.migrationsByVm.get(vmId),
+      hostId == null ? null : this.migrationsByHost.get(hostId),
+    ].filter((index) => index !== null);
+    if (indexes.length === 0) return pageByOrdinal(this.migrations.values(), afterOrdinal, first, false);
+    if (indexes.some((index) => index === undefined)) return { items: [], hasNextPage: false };
+    const sets = indexes as Set<string>[];
+    const smallest = sets.reduce((a, b) => (b.size < a.size ? b : a));
+    const candidates = [...smallest].filter((id) => sets.every((set) => set.has(id)));
+    return pageByOrdinal(mapped(candidates, this.migrations), afterOrdinal, first, false);
+  }
+
+  private reindexMigration(previous: Migration | undefined, next: Migration): void {
+    if (previous !== undefined && previous.state !== next.state) removeFrom(this.migrationsByState, previous.state, next.id);
+    addTo(this.migrationsByState, next.state, next.id);
+    addTo(this.migrationsByVm, next.vmId, next.id);
+    for (const hostId of hostsOf(next)) addTo(this.migrationsByHost, hostId, next.id);
+  }
+
+  private evict(id: string): void {
+    const gone = this.migrations.get(id);
+    if (gone === undefined) return;
+    this.migrations.delete(id);
+    removeFrom(this.migrationsByState, gone.state, id);
+    removeFrom(this.migrationsByVm, gone.vmId, id);
+    for (const hostId of hostsOf(gone)) removeFrom(this.migrationsByHost, hostId, id);
+  }
+
+  // ---- consistency --------------------------------------------------------------------------
+
+  /** Recomputes every index from the records and lists each disagreement (empty when all agree). */
+  checkIndexes(): string[] {
+    const problems: string[] = [];
+    const expect = (what: string, actual: Map<unknown, Set<unknown>>, rebuilt: Map<unknown, Set<unknown>>) => {
+      const keys = new Set([...actual.keys(), ...rebuilt.keys()]);
+      for (const key of keys) {
+        const a = [...(actual.get(key) ?? [])].sort().join(',');
+        const b = [...(rebuilt.get(key) ?? [])].sort().join(',');
+        if (a !== b) problems.push(`${what}[${String(key)}]: index has {${a}}, records say {${b}}`);
+      }
+    };
+    const rebuild = <K, V>(pairs: Iterable<[K | null, V]>) => {
+      const index = new Map<K, Set<V>>();
+      for (const [key, value] of pairs) if (key !== null) addTo(index, key, value);
+      return index;
+    };
+    const vms = [...this.vms.values()];
+    const entries = [...this.entries.values()];
+    const migrations = [...this.migrations.values()];
+    expect('hostsByCluster', this.hostsByCluster, rebuild([...this.hosts.values()].map((h) => [h.cluster, h.id])));
+    expect('vmsByHost', this.vmsByHost, rebuild(vms.map((vm) => [vm.hostId, vm.id])));
+    expect('vmsByStatus', this.vmsByStatus, rebuild(vms.map((vm) => [vm.status, vm.id])));
+    expect(
+      'entriesByHost',
+      this.entriesByHost,
+      rebuild(entries.flatMap((e) => [[e.source.hostId, e.vmId] as [string | null, string], [e.destination.hostId, e.vmId] as [string | null, string]])),
+    );
+    expect('migrationsByState', this.migrationsByState, rebuild(migrations.map((m) => [m.state, m.id])));
+    expect('migrationsByVm', this.migrationsByVm, rebuild(migrations.map((m) => [m.vmId, m.id])));
+    expect('migrationsByHost', this.migrationsByHost, rebuild(migrations.flatMap((m) => [...hostsOf(m)].map((h) => [h, m.id] as [string, string]))));
+    const unconfirmed = entries.filter((e) => !e.sourceConfirmed).map((e) => e.vmId).sort().join(',');
+    if ([...this.unconfirmed].sort().join(',') !== unconfirmed) problems.push(`unconfirmed: index has {${[...this.unconfirmed]}}, entries say {${unconfirmed}}`);
+    for (const e of entries) {
+      if (e.state !== MigrationState.IN_PROGRESS) problems.push(`entry ${e.id} in flight is ${e.state}`);
+      if (this.vms.get(e.vmId)?.migrationId !== e.id) problems.push(`VM ${e.vmId} does not point at its entry ${e.id}`);
+      if (this.migrations.get(e.id) !== e) problems.push(`entry ${e.id} differs from the kept migration`);
+    }
+    for (const vm of vms) {
+      if (vm.migrationId !== null && this.entries.get(vm.id)?.id !== vm.migrationId) problems.push(`VM ${vm.id} points at ${vm.migrationId}, not in flight`);
+      if (vm.status === VmStatus.MIGRATING_FROM && vm.migrationId === null) problems.push(`VM ${vm.id} is MIGRATING_FROM outside the table`);
+      if (vm.status === VmStatus.DOWN && vm.hostId !== null) problems.push(`VM ${vm.id} is DOWN on host ${vm.hostId}`);
+    }
+    for (const host of this.hosts.values()) {
+      if (!Object.values(HostStatus).includes(host.status)) problems.push(`host ${host.id} has status ${host.status}`);
+    }
+    return problems;
+  }
+}
+
+/** Every host a migration involves: its source and each attempt's destination. */
+function hostsOf(m: Migration): Set<string> {
+  const hosts = new Set<string>();
+  if (m.source.hostId !== null) hosts.add(m.source.hostId);
+  if (m.destination.hostId !== null) hosts.add(m.destination.hostId);
+  for (const a of m.attempts) if (a.destinationHostId !== null) hosts.add(a.destinationHostId);
+  return hosts;
+}

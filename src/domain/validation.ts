@@ -1,0 +1,138 @@
+/**
+ * Input checks of the table's commands, run before anything changes. Each refusal names the
+ * offending field (`vms.3.progress`) so a client can point at it. Only shape and range are checked
+ * here; what depends on the table's state (unknown VM, host not UP, ...) is the table's to say.
+ */
+import type {
+  CancelMigrationInput,
+  MigrateVmInput,
+  RegisterHostInput,
+  ReportFenceResultInput,
+  ReportHostStatusInput,
+  ReportVmStatusesInput,
+  UserError,
+} from './model.js';
+import { ErrorCode, FENCE_METHODS, HOST_STATUSES, REPORTED_VM_STATUSES, ReportedVmStatus } from './vocabulary.js';
+
+export interface InputLimits {
+  /** Longest id (VM, host, cluster, boot), in characters. */
+  readonly maxIdLength: number;
+  /** Most VMs in one `reportVmStatuses` batch. */
+  readonly maxBatchSize: number;
+  /** Longest free text (exit reason, fence message), in characters. */
+  readonly maxTextLength: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = Object.freeze({
+  maxIdLength: 256,
+  maxBatchSize: 10_000,
+  maxTextLength: 1_024,
+});
+
+const invalid = (field: string | null, message: string): UserError => ({ code: ErrorCode.INVALID_INPUT, message, field });
+
+// Ids are printable and free of white space: they end up in logs, metrics labels and messages.
+const ID_CHARACTERS = /^[\x21-\x7e\u00a0-\uffff]+$/u;
+
+function checkId(value: unknown, field: string, limits: InputLimits, what: string): UserError | null {
+  if (typeof value !== 'string' || value.length === 0) return invalid(field, `${what} must be a non-empty string`);
+  if (value.length > limits.maxIdLength) return invalid(field, `${what} is longer than ${limits.maxIdLength} characters`);
+  if (!ID_CHARACTERS.test(value)) return invalid(field, `${what} must be printable characters without spaces`);
+  return null;
+}
+
+function checkOptionalId(value: unknown, field: string, limits: InputLimits, what: string): UserError | null {
+  return value === undefined || value === null ? null : checkId(value, field, limits, what);
+}
+
+function checkText(value: unknown, field: string, limits: InputLimits, what: string): UserError | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') return invalid(field, `${what} must be a string`);
+  if (value.length > limits.maxTextLength) return invalid(field, `${what} is longer than ${limits.maxTextLength} characters`);
+  return null;
+}
+
+const present = (errors: readonly (UserError | null)[]): UserError[] => errors.filter((e): e is UserError => e !== null);
+
+export function validateRegisterHost(input: RegisterHostInput, limits: InputLimits): UserError[] {
+  return present([checkId(input.hostId, 'hostId', limits, 'hostId'), checkOptionalId(input.cluster, 'cluster', limits, 'cluster')]);
+}
+
+export function validateMigrateVm(input: MigrateVmInput, limits: InputLimits): UserError[] {
+  return present([
+    checkId(input.vmId, 'vmId', limits, 'vmId'),
+    checkOptionalId(input.destinationHostId, 'destinationHostId', limits, 'destinationHostId'),
+  ]);
+}
+
+export function validateCancelMigration(input: CancelMigrationInput, limits: InputLimits): UserError[] {
+  const hasVm = input.vmId !== undefined && input.vmId !== null;
+  const hasMigration = input.migrationId !== undefined && input.migrationId !== null;
+  if (hasVm === hasMigration) return [invalid(null, 'give exactly one of vmId and migrationId')];
+  return present([checkOptionalId(input.vmId, 'vmId', limits, 'vmId'), checkOptionalId(input.migrationId, 'migrationId', limits, 'migrationId')]);
+}
+
+export function validateReportHostStatus(input: ReportHostStatusInput, limits: InputLimits): UserError[] {
+  return present([
+    checkId(input.hostId, 'hostId', limits, 'hostId'),
+    HOST_STATUSES.includes(input.status) ? null : invalid('status', `status must be one of ${HOST_STATUSES.join(', ')}`),
+  ]);
+}
+
+export function validateReportFenceResult(input: ReportFenceResultInput, limits: InputLimits): UserError[] {
+  return present([
+    checkId(input.hostId, 'hostId', limits, 'hostId'),
+    typeof input.succeeded === 'boolean' ? null : invalid('succeeded', 'succeeded must be true or false'),
+    FENCE_METHODS.includes(input.method) ? null : invalid('method', `method must be one of ${FENCE_METHODS.join(', ')}`),
+    checkText(input.message, 'message', limits, 'message'),
+  ]);
+}
+
+export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: InputLimits): UserError[] {
+  const errors = present([
+    checkId(input.hostId, 'hostId', limits, 'hostId'),
+    checkOptionalId(input.bootId, 'bootId', limits, 'bootId'),
+    checkOptionalId(input.cluster, 'cluster', limits, 'cluster'),
+    input.sequence === undefined || input.sequence === null || (Number.isSafeInteger(input.sequence) && input.sequence >= 0)
+      ? null
+      : invalid('sequence', 'sequence must be a non-negative integer'),
+  ]);
+  if (!Array.isArray(input.vms)) return [...errors, invalid('vms', 'vms must be a list')];
+  if (input.vms.length > limits.maxBatchSize) {
+    return [...errors, invalid('vms', `a batch holds at most ${limits.maxBatchSize} VMs, got ${input.vms.length}`)];
+  }
+  const seen = new Set<string>();
+  input.vms.forEach((vm, i) => {
+    const at = `vms.${i}`;
+    const idError = checkId(vm.vmId, `${at}.vmId`, limits, 'vmId');
+    if (idError) errors.push(idError);
+    else if (seen.has(vm.vmId)) errors.push(invalid(`${at}.vmId`, `VM ${vm.vmId} is listed twice in one batch`));
+    else seen.add(vm.vmId);
+
+    if (!REPORTED_VM_STATUSES.includes(vm.status)) {
+      errors.push(invalid(`${at}.status`, `status must be one of ${REPORTED_VM_STATUSES.join(', ')}`));
+      return;
+    }
+    if (vm.progress !== undefined && vm.progress !== null) {
+      if (vm.status !== ReportedVmStatus.MIGRATING_FROM) errors.push(invalid(`${at}.progress`, 'progress goes only with MIGRATING_FROM'));
+      else if (typeof vm.progress !== 'number' || !Number.isFinite(vm.progress) || vm.progress < 0 || vm.progress > 100) {
+        errors.push(invalid(`${at}.progress`, 'progress must be between 0 and 100'));
+      }
+    }
+    if (vm.exitReason !== undefined && vm.exitReason !== null) {
+      if (vm.status !== ReportedVmStatus.DOWN) errors.push(invalid(`${at}.exitReason`, 'exitReason goes only with DOWN'));
+      else {
+        const textError = checkText(vm.exitReason, `${at}.exitReason`, limits, 'exitReason');
+        if (textError) errors.push(textError);
+      }
+    }
+    if (vm.peerHostId !== undefined && vm.peerHostId !== null) {
+      const migrating = vm.status === ReportedVmStatus.MIGRATING_FROM || vm.status === ReportedVmStatus.MIGRATING_TO;
+      const peerError = checkId(vm.peerHostId, `${at}.peerHostId`, limits, 'peerHostId');
+      if (!migrating) errors.push(invalid(`${at}.peerHostId`, 'peerHostId goes only with MIGRATING_FROM or MIGRATING_TO'));
+      else if (peerError) errors.push(peerError);
+      else if (vm.peerHostId === input.hostId) errors.push(invalid(`${at}.peerHostId`, 'peerHostId names the reporting host itself'));
+    }
+  });
+  return errors;
+}
