@@ -1,0 +1,100 @@
+/**
+ * Benchmark 1 — core ingestion, in process: VM reports applied per second by the migration table
+ * with 1,000,000 VMs known (5,000 hosts × 200 VMs), for the steady state (full reports where nothing
+ * changed) and for reports that cause transitions (VMs migrating, progress moving).
+ * Baseline, same run: writing the same statuses into a plain Map (the least any table must do).
+ *
+ *   npm run bench -- core-ingestion      (or: npx tsx bench/core-ingestion.ts)
+ */
+import { MigrationTable } from '../src/domain/table.js';
+import type { VmReportInput } from '../src/domain/model.js';
+import { machine, printTable, type Row } from './report.js';
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 5_000);
+const VMS_PER_HOST = 200;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const hostId = (h: number) => `host-${h}`;
+const vmId = (h: number, v: number) => `vm-${h}-${v}`;
+
+function batches(status: (h: number, v: number) => VmReportInput): VmReportInput[][] {
+  const all: VmReportInput[][] = [];
+  for (let h = 0; h < HOSTS; h++) {
+    const vms: VmReportInput[] = [];
+    for (let v = 0; v < VMS_PER_HOST; v++) vms.push(status(h, v));
+    all.push(vms);
+  }
+  return all;
+}
+
+function timeIt(fn: () => void): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export function run(): Row[] {
+  let now = Date.now();
+  const table = new MigrationTable({
+    epoch: 'bench',
+    clock: () => now,
+    hostTimeoutMs: 3_600_000,
+    migrationStartTimeoutMs: 3_600_000,
+    maxAttempts: 3,
+    historyLimit: 100_000,
+  });
+  const up = batches((h, v) => ({ vmId: vmId(h, v), status: 'UP' }));
+  // Load: the first full report of each host makes its VMs known.
+  const loadSeconds = timeIt(() => up.forEach((vms, h) => table.reportVmStatuses({ hostId: hostId(h), vms, full: true })));
+  const total = HOSTS * VMS_PER_HOST;
+
+  let seq = 1;
+  const steady: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    seq++;
+    now += 2_000;
+    steady.push(timeIt(() => up.forEach((vms, h) => table.reportVmStatuses({ hostId: hostId(h), vms, full: true, sequence: seq, bootId: 'b' }))));
+  }
+
+  // Reports that change things: every 10th host's first VM starts migrating to the next host
+  // (source MIGRATING_FROM + destination MIGRATING_TO), then progresses.
+  const changing: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    seq++;
+    now += 2_000;
+    const reports: [string, VmReportInput[]][] = [];
+    for (let h = 0; h < HOSTS; h += 10) {
+      const v = r;
+      reports.push([hostId(h), [{ vmId: vmId(h, v), status: 'MIGRATING_FROM', progress: 10, peerHostId: hostId(h + 1) }]]);
+      reports.push([hostId(h + 1), [{ vmId: vmId(h, v), status: 'MIGRATING_TO', peerHostId: hostId(h) }]]);
+      reports.push([hostId(h), [{ vmId: vmId(h, v), status: 'MIGRATING_FROM', progress: 60, peerHostId: hostId(h + 1) }]]);
+      reports.push([hostId(h), [{ vmId: vmId(h, v), status: 'DOWN', exitReason: 'MIGRATION_SUCCEEDED' }]]);
+      reports.push([hostId(h + 1), [{ vmId: vmId(h, v), status: 'UP' }]]);
+    }
+    const before = table.latestSeq;
+    changing.push(timeIt(() => reports.forEach(([host, vms]) => table.reportVmStatuses({ hostId: host, vms }))));
+    if (table.latestSeq === before) throw new Error('the changing reports changed nothing');
+  }
+  const changingReports = Math.ceil(HOSTS / 10) * 5;
+
+  // Baseline: the same statuses written into a plain Map.
+  const plain = new Map<string, string>();
+  const baseline = Math.min(
+    ...Array.from({ length: ROUNDS }, () => timeIt(() => up.forEach((vms) => vms.forEach((vm) => plain.set(vm.vmId, vm.status))))),
+  );
+
+  const best = (xs: number[]) => Math.min(...xs);
+  const steadyRate = total / best(steady);
+  const changingRate = changingReports / best(changing);
+  const baselineRate = total / baseline;
+  return [
+    { name: `load ${total.toLocaleString('en')} VMs (first full reports)`, value: total / loadSeconds, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
+    { name: 'steady state: full reports, nothing changes', value: steadyRate, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
+    { name: 'reports that cause transitions (migrations)', value: changingRate, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(machine());
+  printTable('core ingestion', run());
+}

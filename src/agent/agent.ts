@@ -1,0 +1,227 @@
+/**
+ * A host agent: the small client a real host integration (a VDSM bridge) would run beside the
+ * hypervisor. It connects to Transit over graphql-ws, follows its host's command stream, and reports
+ * what the hypervisor observes: a full report on a fixed cadence and a partial one on every change.
+ *
+ * Contracts:
+ * - Reports carry a `bootId` fixed per agent start and a `sequence` that increases with every batch,
+ *   so the engine drops a delayed or duplicated batch instead of applying old news over new.
+ * - Batches are sent one at a time; changes that arrive meanwhile are coalesced into the next one.
+ * - The command stream is resubscribed after every reconnect, and the engine replays the orders
+ *   still pending for the host first; orders are applied once each, keyed by
+ *   (migrationId, attempt, kind), so a replay never starts a migration twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { HypervisorAdapter, MigrationOrder, VmObservation } from './hypervisor.js';
+import { HOST_COMMANDS, REPORT_VM_STATUSES, type ReportResult } from './operations.js';
+
+export interface ReportBatch {
+  readonly hostId: string;
+  readonly cluster: string | null;
+  readonly bootId: string;
+  readonly sequence: number;
+  readonly full: boolean;
+  readonly vms: readonly VmObservation[];
+}
+
+/** Sends one batch; resolves with the engine's answer. Replaceable so a simulator can delay or duplicate deliveries. */
+export type ReportSender = (batch: ReportBatch) => Promise<ReportResult | null>;
+
+export interface HostAgentOptions {
+  /** The engine's graphql-ws endpoint, e.g. `ws://127.0.0.1:4000/graphql`. */
+  readonly url: string;
+  readonly hostId: string;
+  readonly cluster?: string | null;
+  readonly adapter: HypervisorAdapter;
+  /** How often a full report is sent, in ms (VDSM's stats cadence). */
+  readonly fullReportIntervalMs?: number;
+  /** First reconnect delay, doubled on each failure up to `maxReconnectDelayMs`, with jitter. */
+  readonly reconnectDelayMs?: number;
+  readonly maxReconnectDelayMs?: number;
+  /** A batch not answered within this many ms is given up; its news goes out with the next one. */
+  readonly reportTimeoutMs?: number;
+  /** Wraps the sender (fault injection). */
+  readonly wrapSender?: (send: ReportSender) => ReportSender;
+  readonly connectionParams?: Record<string, unknown>;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface AgentStats {
+  reportsSent: number;
+  reportsRefused: number;
+  ordersReceived: number;
+  ordersApplied: number;
+  reconnects: number;
+}
+
+const ORDER_MEMORY = 10_000;
+
+export class HostAgent {
+  readonly bootId = randomUUID();
+  readonly stats: AgentStats = { reportsSent: 0, reportsRefused: 0, ordersReceived: 0, ordersApplied: 0, reconnects: 0 };
+  private readonly client: Client;
+  private readonly send: ReportSender;
+  private readonly applied = new Set<string>();
+  private readonly changed = new Map<string, VmObservation>();
+  private sequence = 0;
+  private fullDue = true;
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: HostAgentOptions) {
+    const base = options.reconnectDelayMs ?? 250;
+    const max = options.maxReconnectDelayMs ?? 5_000;
+    this.client = createClient({
+      url: options.url,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => !this.stopped,
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(max, base * 2 ** retries) * (0.5 + Math.random() / 2))),
+      keepAlive: 10_000,
+      connectionParams: options.connectionParams,
+      onNonLazyError: (error) => this.options.onError?.(error),
+      on: {
+        connected: (_socket, _payload, wasRetry) => {
+          if (wasRetry) {
+            this.stats.reconnects++;
+            // The engine may have restarted and forgotten us: tell it everything again.
+            this.fullDue = true;
+            this.kick();
+          }
+        },
+      },
+    });
+    const direct: ReportSender = (batch) => this.request(batch);
+    this.send = options.wrapSender ? options.wrapSender(direct) : direct;
+  }
+
+  start(): void {
+    this.unsubscribe = this.client.subscribe<{ hostCommands: MigrationOrder }>(
+      { query: HOST_COMMANDS, variables: { hostId: this.options.hostId } },
+      {
+        next: (result) => {
+          if (result.data?.hostCommands) this.onOrder(result.data.hostCommands);
+          else if (result.errors) this.options.onError?.(result.errors);
+        },
+        error: (error) => this.options.onError?.(error),
+        complete: () => undefined,
+      },
+    );
+    this.unwatch = this.options.adapter.watch((change) => {
+      this.changed.set(change.vmId, change);
+      this.kick();
+    });
+    this.timer = setInterval(() => {
+      this.fullDue = true;
+      this.kick();
+    }, this.options.fullReportIntervalMs ?? 2_000);
+    this.kick();
+  }
+
+  /** Sends whatever is due now and resolves when nothing is left to send. */
+  async flush(): Promise<void> {
+    while (this.flushing !== null) await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.unwatch?.();
+    this.unsubscribe?.();
+    await this.flushing?.catch(() => undefined);
+    await this.client.dispose();
+  }
+
+  private onOrder(order: MigrationOrder): void {
+    this.stats.ordersReceived++;
+    const key = `${order.migrationId}/${order.attempt}/${order.kind}`;
+    if (this.applied.has(key)) return;
+    this.applied.add(key);
+    if (this.applied.size > ORDER_MEMORY) this.applied.delete(this.applied.values().next().value as string);
+    this.stats.ordersApplied++;
+    if (order.kind === 'MIGRATE') this.options.adapter.migrate(order);
+    else this.options.adapter.cancel(order);
+  }
+
+  private kick(): void {
+    if (this.flushing !== null || this.stopped) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (this.fullDue || this.changed.size > 0)) {
+      const full = this.fullDue;
+      // A full report supersedes the partial news gathered so far.
+      const vms = full ? this.options.adapter.observe() : [...this.changed.values()];
+      this.fullDue = false;
+      this.changed.clear();
+      const batch: ReportBatch = {
+        hostId: this.options.hostId,
+        cluster: this.options.cluster ?? null,
+        bootId: this.bootId,
+        sequence: ++this.sequence,
+        full,
+        vms,
+      };
+      try {
+        const result = await this.send(batch);
+        this.stats.reportsSent++;
+        if (result !== null && result.reportVmStatuses.errors.length > 0) this.stats.reportsRefused++;
+      } catch (error) {
+        // Not delivered: the next full report carries the same truth.
+        this.fullDue = true;
+        this.options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, this.options.reconnectDelayMs ?? 250));
+      }
+    }
+  }
+
+  private request(batch: ReportBatch): Promise<ReportResult | null> {
+    const timeoutMs = this.options.reportTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        dispose();
+        fn();
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`report ${batch.sequence} not answered within ${timeoutMs} ms`))), timeoutMs);
+      const dispose = this.client.subscribe<ReportResult>(
+        {
+          query: REPORT_VM_STATUSES,
+          variables: {
+            input: {
+              hostId: batch.hostId,
+              cluster: batch.cluster,
+              bootId: batch.bootId,
+              sequence: batch.sequence,
+              full: batch.full,
+              vms: batch.vms.map((vm) => ({
+                vmId: vm.vmId,
+                status: vm.status,
+                progress: vm.progress ?? null,
+                exitReason: vm.exitReason ?? null,
+                peerHostId: vm.peerHostId ?? null,
+              })),
+            },
+          },
+        },
+        {
+          next: (result) => finish(() => (result.data ? resolve(result.data) : reject(new Error(JSON.stringify(result.errors))))),
+          error: (error) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
+          complete: () => finish(() => resolve(null)),
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Compares Transit's verdicts with what really happened in the simulated fleet.
+ * - SUCCEEDED: the attempt really handed the VM over to the destination.
+ * - FAILED / CANCELLED: it did not (the VM stayed on the source, or the order never started).
+ * - VM_DOWN: the VM really runs nowhere.
+ * And, once the fleet is quiet, Transit's table agrees with the truth for every VM.
+ */
+import type { SimWorld } from './world.js';
+
+export interface DecidedAttempt {
+  readonly migrationId: string;
+  readonly attempt: number;
+  readonly vmId: string;
+  readonly sourceHostId: string | null;
+  readonly destinationHostId: string | null;
+  readonly state: string;
+}
+
+export interface VmView {
+  readonly id: string;
+  readonly status: string;
+  readonly hostId: string | null;
+}
+
+export class OutcomeChecker {
+  private readonly verdicts = new Map<string, DecidedAttempt>();
+
+  constructor(private readonly world: SimWorld) {}
+
+  /** Records a decided attempt (each attempt once; a repeat must agree). */
+  record(attempt: DecidedAttempt): void {
+    const key = `${attempt.migrationId}/${attempt.attempt}`;
+    this.verdicts.set(key, attempt);
+  }
+
+  get decided(): number {
+    return this.verdicts.size;
+  }
+
+  countBy(state: string): number {
+    return [...this.verdicts.values()].filter((v) => v.state === state).length;
+  }
+
+  /** Every verdict that contradicts the truth, in words (empty when all agree). */
+  contradictions(): string[] {
+    const problems: string[] = [];
+    for (const [key, verdict] of this.verdicts) {
+      const truth = this.truthOf(key, verdict);
+      const where = `${verdict.migrationId} attempt ${verdict.attempt} (VM ${verdict.vmId}, ${verdict.sourceHostId} → ${verdict.destinationHostId})`;
+      switch (verdict.state) {
+        case 'SUCCEEDED':
+          if (truth !== 'HANDED_OVER') problems.push(`${where} declared SUCCEEDED, but it really ${truth ?? 'never started'}`);
+          break;
+        case 'FAILED':
+        case 'CANCELLED':
+          if (truth === 'HANDED_OVER') problems.push(`${where} declared ${verdict.state}, but the VM really reached the destination`);
+          break;
+        case 'VM_DOWN':
+          if (this.world.isRunning(verdict.vmId)) problems.push(`${where} declared VM_DOWN, but the VM runs on ${this.world.runsOn(verdict.vmId)}`);
+          break;
+      }
+    }
+    return problems;
+  }
+
+  /** Disagreements between Transit's view of every VM and where it really runs. */
+  divergence(view: ReadonlyMap<string, VmView>): string[] {
+    const problems: string[] = [];
+    for (const vmId of this.world.vms.keys()) {
+      const host = this.world.runsOn(vmId);
+      const seen = view.get(vmId);
+      if (host !== null && (seen?.status !== 'UP' || seen.hostId !== host)) {
+        problems.push(`VM ${vmId} runs on ${host}; Transit shows ${seen ? `${seen.status} on ${seen.hostId}` : 'nothing'}`);
+      }
+      if (host === null && seen !== undefined && seen.status !== 'DOWN') {
+        problems.push(`VM ${vmId} runs nowhere; Transit shows ${seen.status} on ${seen.hostId}`);
+      }
+    }
+    return problems;
+  }
+
+  /** An entry Transit rebuilt after a restart has an id of its own: match it by VM and hosts. */
+  private truthOf(key: string, verdict: DecidedAttempt) {
+    const direct = this.world.outcomes.get(key);
+    if (direct !== undefined || this.world.attemptHosts.has(key)) return direct;
+    let found: string | undefined;
+    for (const [k, hosts] of this.world.attemptHosts) {
+      if (hosts.vmId === verdict.vmId && hosts.from === verdict.sourceHostId && hosts.to === verdict.destinationHostId) found = k;
+    }
+    return found === undefined ? undefined : this.world.outcomes.get(found);
+  }
+}

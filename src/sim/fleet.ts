@@ -1,0 +1,398 @@
+/**
+ * A simulated fleet driving a running Transit through its public API only: host agents over
+ * graphql-ws on simulated hypervisors, an automation loop that starts (and sometimes cancels)
+ * migrations, a fencing agent for hosts that stop answering, and faults at chosen rates. It watches
+ * the `transitions` stream and checks every verdict against the simulated truth.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { HostAgent } from '../agent/agent.js';
+import { OutcomeChecker, type VmView } from './checker.js';
+import { faultyDelivery, type DeliveryStats } from './faults.js';
+import { graphqlHttp, type GraphQLRequest } from './graphql-http.js';
+import {
+  CANCEL_MIGRATION,
+  MIGRATE_VM,
+  REGISTER_HOST,
+  REPORT_FENCE_RESULT,
+  REPORT_HOST_STATUS,
+  TRANSITIONS,
+  VMS_PAGE,
+  type TransitionView,
+  type VmsPage,
+} from './operations.js';
+import { seededRandom, type Random } from './random.js';
+import { SimWorld } from './world.js';
+
+export interface FleetOptions {
+  /** Transit's GraphQL endpoint over HTTP, e.g. `http://127.0.0.1:4000/graphql`. */
+  readonly url: string;
+  readonly hosts: number;
+  readonly clusters: number;
+  readonly vms: number;
+  /** Migrations the automation starts per second. */
+  readonly migrationsPerSecond: number;
+  /** The automation stops after starting this many (0: no limit). */
+  readonly maxMigrations: number;
+  readonly seed: number;
+  /** Pre-copy progress per second, in percent. */
+  readonly progressPerSecond: number;
+  readonly fullReportIntervalMs: number;
+  readonly faults: FaultRates;
+  /** How long a hung host is left before the fencing agent reports it and fences it, in ms. */
+  readonly fenceAfterMs: number;
+  /** How long a fenced host takes to boot again, in ms. */
+  readonly rebootMs: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface FaultRates {
+  /** Chance a migration fails at hand-over. */
+  readonly migrationFailure: number;
+  /** Chance a started migration is cancelled shortly after. */
+  readonly cancel: number;
+  /** VM crashes per minute, across the fleet. */
+  readonly vmCrashesPerMinute: number;
+  /** Hosts that stop answering per minute, across the fleet. */
+  readonly hostHangsPerMinute: number;
+  /** Chance a fence attempt fails (the host then comes back by itself). */
+  readonly fenceFailure: number;
+  /** Chance a report batch is delivered twice. */
+  readonly duplicateReport: number;
+  /** Chance a report batch is delivered after the next one. */
+  readonly reorderReport: number;
+}
+
+export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
+  hosts: 12,
+  clusters: 2,
+  vms: 120,
+  migrationsPerSecond: 2,
+  maxMigrations: 0,
+  seed: 1,
+  progressPerSecond: 40,
+  fullReportIntervalMs: 2_000,
+  fenceAfterMs: 3_000,
+  rebootMs: 4_000,
+  faults: {
+    migrationFailure: 0.15,
+    cancel: 0.05,
+    vmCrashesPerMinute: 3,
+    hostHangsPerMinute: 1,
+    fenceFailure: 0.25,
+    duplicateReport: 0.05,
+    reorderReport: 0.05,
+  },
+};
+
+export interface FleetSummary {
+  started: number;
+  refused: number;
+  inFlight: number;
+  succeeded: number;
+  failed: number;
+  vmDown: number;
+  cancelled: number;
+  reruns: number;
+  stalled: number;
+  hostsDown: number;
+  crashes: number;
+  hangs: number;
+  fences: number;
+  fenceFailures: number;
+  engineRestarts: number;
+  delivery: DeliveryStats;
+}
+
+const STEP_MS = 100;
+
+export class Fleet {
+  readonly world: SimWorld;
+  readonly checker: OutcomeChecker;
+  readonly summary: FleetSummary;
+  private readonly random: Random;
+  private readonly gql: GraphQLRequest;
+  private readonly agents = new Map<string, HostAgent>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly stalledMigrations = new Set<string>();
+  private readonly inFlightMigrations = new Set<string>();
+  private readonly downHosts = new Set<string>();
+  private readonly hungSince = new Map<string, number>();
+  private observer: Client | null = null;
+  private lastCursor: string | null = null;
+  private automationOn = true;
+  private faultsOn = true;
+
+  constructor(private readonly options: FleetOptions) {
+    this.random = seededRandom(options.seed);
+    this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
+    this.checker = new OutcomeChecker(this.world);
+    this.gql = graphqlHttp(options.url);
+    this.summary = {
+      started: 0,
+      refused: 0,
+      inFlight: 0,
+      succeeded: 0,
+      failed: 0,
+      vmDown: 0,
+      cancelled: 0,
+      reruns: 0,
+      stalled: 0,
+      hostsDown: 0,
+      crashes: 0,
+      hangs: 0,
+      fences: 0,
+      fenceFailures: 0,
+      engineRestarts: 0,
+      delivery: { duplicated: 0, reordered: 0 },
+    };
+  }
+
+  hostId(i: number): string {
+    return `host-${String(i + 1).padStart(3, '0')}`;
+  }
+
+  async start(): Promise<void> {
+    const { hosts, clusters, vms } = this.options;
+    for (let i = 0; i < hosts; i++) {
+      const cluster = `cluster-${(i % clusters) + 1}`;
+      this.world.addHost(this.hostId(i), cluster);
+      await this.gql(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
+    }
+    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts));
+    this.observe();
+    for (const hostId of this.world.hosts.keys()) this.startAgent(hostId);
+    this.every(STEP_MS, () => this.world.step(STEP_MS));
+    if (this.options.migrationsPerSecond > 0) this.every(1000 / this.options.migrationsPerSecond, () => void this.migrateOne());
+    this.every(1000, () => this.injectFaults());
+    this.every(250, () => void this.fenceHungHosts());
+  }
+
+  /** Stops starting migrations and injecting faults; hung hosts answer again, so the table can converge. */
+  quiesce(): void {
+    this.automationOn = false;
+    this.faultsOn = false;
+    for (const hostId of this.hungSince.keys()) this.world.unhang(hostId);
+    this.hungSince.clear();
+  }
+
+  get migrationsStarted(): number {
+    return this.summary.started;
+  }
+
+  /** Every agent has sent its latest news. */
+  async flushAgents(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.flush()));
+  }
+
+  /** Transit's view of every VM, read through `vms`. */
+  async readVms(): Promise<Map<string, VmView>> {
+    const view = new Map<string, VmView>();
+    let after: string | null = null;
+    for (;;) {
+      const page: { data?: VmsPage | null } = await this.gql<VmsPage>(VMS_PAGE, { after });
+      if (!page.data) throw new Error('vms query failed');
+      for (const { node } of page.data.vms.edges) view.set(node.id, { id: node.id, status: node.status, hostId: node.host?.id ?? null });
+      if (!page.data.vms.pageInfo.hasNextPage) return view;
+      after = page.data.vms.pageInfo.endCursor;
+    }
+  }
+
+  /** The observer's stream restarts after an engine restart (RESYNC_REQUIRED): count it. */
+  noteEngineRestart(): void {
+    this.summary.engineRestarts++;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.all([...this.agents.values()].map((a) => a.stop()));
+    this.agents.clear();
+    await this.observer?.dispose();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  private wsUrl(): string {
+    return this.options.url.replace(/^http/, 'ws');
+  }
+
+  private startAgent(hostId: string): void {
+    const host = this.world.hosts.get(hostId);
+    const agent = new HostAgent({
+      url: this.wsUrl(),
+      hostId,
+      cluster: host?.cluster ?? null,
+      adapter: this.world.adapterFor(hostId),
+      fullReportIntervalMs: this.options.fullReportIntervalMs,
+      wrapSender: faultyDelivery(
+        this.random,
+        { duplicate: this.options.faults.duplicateReport, reorder: this.options.faults.reorderReport },
+        this.summary.delivery,
+        () => this.world.hostState(hostId) === 'UP',
+      ),
+      onError: this.options.onError,
+    });
+    this.agents.set(hostId, agent);
+    agent.start();
+  }
+
+  private async restartAgent(hostId: string): Promise<void> {
+    const old = this.agents.get(hostId);
+    this.agents.delete(hostId);
+    await old?.stop();
+    this.startAgent(hostId);
+  }
+
+  private async migrateOne(): Promise<void> {
+    const max = this.options.maxMigrations;
+    if (!this.automationOn || (max > 0 && this.summary.started >= max)) return;
+    const vmId = this.random.pick(this.world.movableVms());
+    if (vmId === undefined) return;
+    const result = await this.gql<{ migrateVm: { migration: { id: string } | null; errors: { code: string }[] } }>(MIGRATE_VM, {
+      input: { vmId },
+    }).catch((error: unknown) => {
+      this.options.onError?.(error);
+      return null;
+    });
+    const migration = result?.data?.migrateVm.migration;
+    if (!migration) {
+      this.summary.refused++;
+      return;
+    }
+    this.summary.started++;
+    if (this.random.chance(this.options.faults.cancel)) {
+      setTimeout(() => void this.gql(CANCEL_MIGRATION, { input: { migrationId: migration.id } }).catch(() => null), this.random.int(50, 800));
+    }
+  }
+
+  private injectFaults(): void {
+    if (!this.faultsOn) return;
+    const { vmCrashesPerMinute, hostHangsPerMinute } = this.options.faults;
+    if (this.random.chance(vmCrashesPerMinute / 60)) {
+      const vmId = this.random.pick(this.world.movableVms());
+      if (vmId !== undefined) {
+        this.world.crash(vmId);
+        this.summary.crashes++;
+      }
+    }
+    if (this.random.chance(hostHangsPerMinute / 60)) {
+      // Keep most of the fleet up: at most a sixth of the hosts down at once.
+      const up = [...this.world.hosts.values()].filter((h) => h.state === 'UP');
+      if (up.length > (this.options.hosts * 5) / 6) {
+        const host = this.random.pick(up);
+        if (host !== undefined) {
+          this.world.hang(host.id);
+          this.hungSince.set(host.id, Date.now());
+          this.summary.hangs++;
+        }
+      }
+    }
+  }
+
+  /** The fencing agent: a host silent for `fenceAfterMs` is reported NON_RESPONSIVE, then fenced. */
+  private async fenceHungHosts(): Promise<void> {
+    for (const [hostId, since] of [...this.hungSince]) {
+      if (Date.now() - since < this.options.fenceAfterMs) continue;
+      this.hungSince.delete(hostId);
+      await this.gql(REPORT_HOST_STATUS, { input: { hostId, status: 'NON_RESPONSIVE' } }).catch(() => null);
+      const succeeded = !this.random.chance(this.options.faults.fenceFailure);
+      if (succeeded) this.world.fence(hostId);
+      await this.gql(REPORT_FENCE_RESULT, {
+        input: { hostId, succeeded, method: 'AUTOMATIC', message: succeeded ? 'power cycled by the simulator' : 'the power switch did not answer' },
+      }).catch(() => null);
+      if (succeeded) {
+        this.summary.fences++;
+        setTimeout(() => {
+          this.world.bootAgain(hostId);
+          void this.restartAgent(hostId);
+        }, this.options.rebootMs);
+      } else {
+        this.summary.fenceFailures++;
+        setTimeout(() => this.world.unhang(hostId), this.options.rebootMs);
+      }
+    }
+  }
+
+  private observe(): void {
+    this.observer = createClient({
+      url: this.wsUrl(),
+      webSocketImpl: WebSocket,
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, 300)),
+    });
+    this.subscribeTransitions();
+  }
+
+  private subscribeTransitions(): void {
+    this.observer?.subscribe<{ transitions: TransitionView }>(
+      { query: TRANSITIONS, variables: { after: this.lastCursor } },
+      {
+        next: (result) => {
+          if (result.data?.transitions) this.onTransition(result.data.transitions);
+        },
+        error: (error) => {
+          // After an engine restart the old cursor is refused (RESYNC_REQUIRED): start over, fresh.
+          const codes = Array.isArray(error) ? error.map((e: { extensions?: { code?: string } }) => e.extensions?.code) : [];
+          if (codes.includes('RESYNC_REQUIRED')) {
+            this.lastCursor = null;
+            this.inFlightMigrations.clear();
+            this.stalledMigrations.clear();
+            this.downHosts.clear();
+          } else this.options.onError?.(error);
+          setTimeout(() => this.subscribeTransitions(), 300);
+        },
+        complete: () => setTimeout(() => this.subscribeTransitions(), 300),
+      },
+    );
+  }
+
+  private onTransition(t: TransitionView): void {
+    this.lastCursor = t.cursor;
+    if (t.hostStatusTo !== null && t.hostId !== null) {
+      if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
+      else this.downHosts.add(t.hostId);
+    }
+    const m = t.migration;
+    if (m !== null) {
+      if (t.cause === 'RERUN') this.summary.reruns++;
+      if (m.state === 'IN_PROGRESS') {
+        this.inFlightMigrations.add(m.id);
+        if (m.stalled) this.stalledMigrations.add(m.id);
+        else this.stalledMigrations.delete(m.id);
+      } else {
+        this.inFlightMigrations.delete(m.id);
+        this.stalledMigrations.delete(m.id);
+      }
+      for (const a of m.attempts) {
+        if (a.state === 'IN_PROGRESS') continue;
+        this.checker.record({
+          migrationId: m.id,
+          attempt: a.attempt,
+          vmId: t.vmId ?? '',
+          sourceHostId: m.source?.id ?? null,
+          destinationHostId: a.destination?.id ?? null,
+          state: a.state,
+        });
+      }
+    }
+    const s = this.summary;
+    s.inFlight = this.inFlightMigrations.size;
+    s.stalled = this.stalledMigrations.size;
+    s.hostsDown = this.downHosts.size;
+    s.succeeded = this.checker.countBy('SUCCEEDED');
+    s.failed = this.checker.countBy('FAILED');
+    s.vmDown = this.checker.countBy('VM_DOWN');
+    s.cancelled = this.checker.countBy('CANCELLED');
+  }
+}
+
+export function formatSummary(s: FleetSummary): string {
+  return (
+    `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
+    `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
+    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures}`
+  );
+}

@@ -1,0 +1,84 @@
+/** The GraphQL operations of the simulator's automation, fencing agent and observer (public schema names). */
+export const REGISTER_HOST = /* GraphQL */ `
+  mutation SimRegisterHost($input: RegisterHostInput!) {
+    registerHost(input: $input) { host { id } errors { code message } }
+  }
+`;
+
+export const MIGRATE_VM = /* GraphQL */ `
+  mutation SimMigrateVm($input: MigrateVmInput!) {
+    migrateVm(input: $input) { migration { id } errors { code message } }
+  }
+`;
+
+export const CANCEL_MIGRATION = /* GraphQL */ `
+  mutation SimCancelMigration($input: CancelMigrationInput!) {
+    cancelMigration(input: $input) { migration { id } errors { code message } }
+  }
+`;
+
+export const REPORT_HOST_STATUS = /* GraphQL */ `
+  mutation SimReportHostStatus($input: ReportHostStatusInput!) {
+    reportHostStatus(input: $input) { host { id status } errors { code message } }
+  }
+`;
+
+export const REPORT_FENCE_RESULT = /* GraphQL */ `
+  mutation SimReportFenceResult($input: ReportFenceResultInput!) {
+    reportFenceResult(input: $input) { host { id status } errors { code message } }
+  }
+`;
+
+export const TRANSITIONS = /* GraphQL */ `
+  subscription SimTransitions($after: String) {
+    transitions(after: $after) {
+      cursor
+      cause
+      vmId
+      hostId
+      hostStatusTo
+      migration {
+        id
+        state
+        stalled
+        attempt
+        source { id }
+        destination { id }
+        attempts { attempt state destination { id } }
+      }
+    }
+  }
+`;
+
+export const VMS_PAGE = /* GraphQL */ `
+  query SimVms($after: String) {
+    vms(first: 500, after: $after) {
+      edges { node { id status host { id } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+
+export interface TransitionView {
+  readonly cursor: string;
+  readonly cause: string;
+  readonly vmId: string | null;
+  readonly hostId: string | null;
+  readonly hostStatusTo: string | null;
+  readonly migration: {
+    readonly id: string;
+    readonly state: string;
+    readonly stalled: boolean;
+    readonly attempt: number;
+    readonly source: { readonly id: string } | null;
+    readonly destination: { readonly id: string } | null;
+    readonly attempts: readonly { readonly attempt: number; readonly state: string; readonly destination: { readonly id: string } | null }[];
+  } | null;
+}
+
+export interface VmsPage {
+  readonly vms: {
+    readonly edges: readonly { readonly node: { readonly id: string; readonly status: string; readonly host: { readonly id: string } | null } }[];
+    readonly pageInfo: { readonly hasNextPage: boolean; readonly endCursor: string | null };
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The simulator's ground truth: where every VM really runs, which migrations really happened, and
+ * what each simulated hypervisor observes. Transit never sees this; it sees only the reports the
+ * host agents send, which lag and may be lost, duplicated or reordered. The checker compares
+ * Transit's verdicts with what is recorded here.
+ */
+import type { HypervisorAdapter, MigrationOrder, VmObservation } from '../agent/hypervisor.js';
+import type { Random } from './random.js';
+
+/** What really became of one attempt of a migration, as the hypervisors carried it out. */
+export type TrueAttemptOutcome = 'HANDED_OVER' | 'ABORTED' | 'VM_LOST';
+
+export type SimHostState = 'UP' | 'HUNG' | 'REBOOTING';
+
+interface SimMigration {
+  readonly key: string;
+  readonly migrationId: string;
+  readonly attempt: number;
+  readonly vmId: string;
+  readonly from: string;
+  readonly to: string;
+  progress: number;
+}
+
+interface SimVm {
+  readonly id: string;
+  host: string | null;
+  migration: SimMigration | null;
+}
+
+interface SimHost {
+  readonly id: string;
+  readonly cluster: string;
+  state: SimHostState;
+  readonly watchers: Set<(change: VmObservation) => void>;
+}
+
+export interface WorldRates {
+  /** Pre-copy progress per second, in percent (a migration takes about 100 / this seconds). */
+  readonly progressPerSecond: number;
+  /** Chance that a migration fails at hand-over (source keeps the VM, destination drops it). */
+  readonly migrationFailure: number;
+}
+
+export class SimWorld {
+  readonly hosts = new Map<string, SimHost>();
+  readonly vms = new Map<string, SimVm>();
+  /** Keyed by `${migrationId}/${attempt}`. */
+  readonly outcomes = new Map<string, TrueAttemptOutcome>();
+  /** Each attempt's true hosts, by key, to match entries Transit rebuilt after a restart. */
+  readonly attemptHosts = new Map<string, { vmId: string; from: string; to: string }>();
+
+  constructor(
+    private readonly random: Random,
+    private readonly rates: WorldRates,
+  ) {}
+
+  addHost(id: string, cluster: string): void {
+    this.hosts.set(id, { id, cluster, state: 'UP', watchers: new Set() });
+  }
+
+  addVm(id: string, hostId: string): void {
+    this.vms.set(id, { id, host: hostId, migration: null });
+  }
+
+  hostState(id: string): SimHostState {
+    return this.hosts.get(id)?.state ?? 'REBOOTING';
+  }
+
+  /** VMs that really run, not migrating, on a host that answers: what automation may move. */
+  movableVms(): string[] {
+    return [...this.vms.values()].filter((vm) => vm.host !== null && vm.migration === null && this.hostState(vm.host) === 'UP').map((vm) => vm.id);
+  }
+
+  isRunning(vmId: string): boolean {
+    return this.vms.get(vmId)?.host != null;
+  }
+
+  runsOn(vmId: string): string | null {
+    return this.vms.get(vmId)?.host ?? null;
+  }
+
+  inFlight(): number {
+    return [...this.vms.values()].filter((vm) => vm.migration !== null).length;
+  }
+
+  adapterFor(hostId: string): HypervisorAdapter {
+    return {
+      observe: () => this.observe(hostId),
+      migrate: (order) => this.startMigration(hostId, order),
+      cancel: (order) => this.cancelMigration(hostId, order),
+      watch: (onChange) => {
+        const host = this.hosts.get(hostId);
+        host?.watchers.add(onChange);
+        return () => host?.watchers.delete(onChange);
+      },
+    };
+  }
+
+  /** Advances every migration whose two hosts answer by `elapsedMs`. */
+  step(elapsedMs: number): void {
+    for (const vm of this.vms.values()) {
+      const m = vm.migration;
+      if (m === null || this.hostState(m.from) !== 'UP' || this.hostState(m.to) !== 'UP') continue;
+      m.progress = Math.min(100, m.progress + (this.rates.progressPerSecond * elapsedMs) / 1000 * (0.5 + this.random.next()));
+      if (m.progress < 100) {
+        this.notify(m.from, { vmId: vm.id, status: 'MIGRATING_FROM', progress: Math.floor(m.progress), peerHostId: m.to });
+        continue;
+      }
+      if (this.random.chance(this.rates.migrationFailure)) this.abort(vm, 'MIGRATION_FAILED');
+      else this.handOver(vm);
+    }
+  }
+
+  /** A VM dies where it runs. */
+  crash(vmId: string): void {
+    const vm = this.vms.get(vmId);
+    if (vm === undefined || vm.host === null || vm.migration !== null) return;
+    const host = vm.host;
+    vm.host = null;
+    this.notify(host, { vmId, status: 'DOWN', exitReason: 'ERROR' });
+  }
+
+  hang(hostId: string): void {
+    const host = this.hosts.get(hostId);
+    if (host !== undefined && host.state === 'UP') host.state = 'HUNG';
+  }
+
+  /** A hung host answers again, with its VMs as they were. */
+  unhang(hostId: string): void {
+    const host = this.hosts.get(hostId);
+    if (host !== undefined && host.state === 'HUNG') host.state = 'UP';
+  }
+
+  /** A successful fence: the host reboots and every VM it ran is gone. */
+  fence(hostId: string): void {
+    const host = this.hosts.get(hostId);
+    if (host === undefined) return;
+    host.state = 'REBOOTING';
+    for (const vm of this.vms.values()) {
+      const m = vm.migration;
+      if (m !== null && m.to === hostId) this.abort(vm, 'MIGRATION_FAILED'); // the source keeps it
+      else if (m !== null && m.from === hostId) {
+        this.outcomes.set(m.key, 'VM_LOST');
+        vm.migration = null;
+        vm.host = null;
+      } else if (vm.host === hostId) vm.host = null;
+    }
+  }
+
+  /** The rebooted host comes back empty. */
+  bootAgain(hostId: string): void {
+    const host = this.hosts.get(hostId);
+    if (host !== undefined && host.state === 'REBOOTING') host.state = 'UP';
+  }
+
+  private observe(hostId: string): VmObservation[] {
+    const seen: VmObservation[] = [];
+    for (const vm of this.vms.values()) {
+      const m = vm.migration;
+      if (m !== null && m.from === hostId) seen.push({ vmId: vm.id, status: 'MIGRATING_FROM', progress: Math.floor(m.progress), peerHostId: m.to });
+      else if (m !== null && m.to === hostId) seen.push({ vmId: vm.id, status: 'MIGRATING_TO', peerHostId: m.from });
+      else if (vm.host === hostId) seen.push({ vmId: vm.id, status: 'UP' });
+    }
+    return seen;
+  }
+
+  private startMigration(hostId: string, order: MigrationOrder): void {
+    const vm = this.vms.get(order.vmId);
+    const to = order.destinationHostId;
+    // A hung host never sees the order; a VM not here, or already moving, cannot go.
+    if (vm === undefined || to === null || this.hostState(hostId) !== 'UP' || vm.host !== hostId || vm.migration !== null) return;
+    if (this.hostState(to) !== 'UP') return;
+    const key = `${order.migrationId}/${order.attempt}`;
+    vm.migration = { key, migrationId: order.migrationId, attempt: order.attempt, vmId: vm.id, from: hostId, to, progress: 0 };
+    this.attemptHosts.set(key, { vmId: vm.id, from: hostId, to });
+    this.notify(hostId, { vmId: vm.id, status: 'MIGRATING_FROM', progress: 0, peerHostId: to });
+    this.notify(to, { vmId: vm.id, status: 'MIGRATING_TO', peerHostId: hostId });
+  }
+
+  private cancelMigration(hostId: string, order: MigrationOrder): void {
+    const vm = this.vms.get(order.vmId);
+    if (vm?.migration == null || vm.migration.from !== hostId || vm.migration.migrationId !== order.migrationId) return;
+    if (this.hostState(hostId) !== 'UP') return;
+    this.abort(vm, 'MIGRATION_FAILED');
+  }
+
+  private handOver(vm: SimVm): void {
+    const m = vm.migration as SimMigration;
+    vm.migration = null;
+    vm.host = m.to;
+    this.outcomes.set(m.key, 'HANDED_OVER');
+    // Each side's agent reports on its own: Transit hears the two in either order.
+    this.notify(m.from, { vmId: vm.id, status: 'DOWN', exitReason: 'MIGRATION_SUCCEEDED' });
+    this.notify(m.to, { vmId: vm.id, status: 'UP' });
+  }
+
+  private abort(vm: SimVm, exitReason: string): void {
+    const m = vm.migration as SimMigration;
+    vm.migration = null;
+    vm.host = m.from;
+    this.outcomes.set(m.key, 'ABORTED');
+    this.notify(m.from, { vmId: vm.id, status: 'UP' });
+    this.notify(m.to, { vmId: vm.id, status: 'DOWN', exitReason });
+  }
+
+  private notify(hostId: string, change: VmObservation): void {
+    const host = this.hosts.get(hostId);
+    if (host === undefined || host.state !== 'UP') return;
+    for (const watcher of host.watchers) watcher(change);
+  }
+}
