@@ -6,7 +6,7 @@
  * immutable snapshot), so no event ever copies the table.
  */
 import type { Host, Migration, Vm } from './model.js';
-import { HostStatus, MigrationState, VmLocation, VmStatus } from './vocabulary.js';
+import { HostStatus, MigrationState, VmStatus, type VmLocation } from './vocabulary.js';
 
 /** A VM as stored: the readable fields plus what the table needs to restore it. */
 export interface VmRecord {
