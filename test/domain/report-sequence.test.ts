@@ -1,0 +1,66 @@
+/** Per-host `sequence` and `bootId` (DESIGN.md §3, docs/decisions.md "Sequence"). */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, HostStatus, VmStatus } from '../../src/domain/vocabulary.js';
+import {
+  createTable,
+  DOWN,
+  expectRefused,
+  HOST_TIMEOUT_MS,
+  observe,
+  report,
+  SOURCE,
+  unwrap,
+  UP,
+  VM,
+  vmOf,
+} from '../utils/domain.js';
+
+const BOOT_1 = 'boot-1';
+const BOOT_2 = 'boot-2';
+const SEQ = 7;
+
+describe('report sequences', () => {
+  it('should refuse whole, with STALE_REPORT, a batch whose sequence is not above the last accepted', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    const before = observe(table);
+    expectRefused(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'sequence');
+    expectRefused(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ - 1, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'sequence');
+    expect(observe(table)).toEqual(before);
+    expect(vmOf(table).status).toBe(VmStatus.UP);
+  });
+
+  it('should accept a batch whose sequence is above the last accepted', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ + 1, bootId: BOOT_1 }));
+    expect(vmOf(table).status).toBe(VmStatus.DOWN);
+    expect(table.host(SOURCE)).toMatchObject({ bootId: BOOT_1, lastSequence: SEQ + 1 });
+  });
+
+  it('should reset the sequence when the host sends a new bootId', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: 1, bootId: BOOT_2 }));
+    expect(vmOf(table).status).toBe(VmStatus.DOWN);
+    expect(table.host(SOURCE)).toMatchObject({ bootId: BOOT_2, lastSequence: 1 });
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: 1, bootId: BOOT_2 }), ErrorCode.STALE_REPORT, 'sequence');
+  });
+
+  it('should always accept a batch without a sequence', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { bootId: BOOT_1 }));
+    expect(vmOf(table).status).toBe(VmStatus.DOWN);
+  });
+
+  it('should not count a stale batch as a sign of life', () => {
+    const { table, clock } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    clock.advance(HOST_TIMEOUT_MS - 1);
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }), ErrorCode.STALE_REPORT);
+    clock.advance(1);
+    table.tick();
+    expect(table.host(SOURCE)?.status).toBe(HostStatus.NON_RESPONSIVE);
+  });
+});
