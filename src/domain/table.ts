@@ -493,6 +493,10 @@ export class MigrationTable {
     }
     // An UP from the source before it confirmed was sent before the order reached it.
     if (role === 'source' && status === ReportedVmStatus.UP && !next.sourceConfirmed) return;
+    // An entry that does not know the other side yet takes the peer this report names (DESIGN.md §3).
+    const peer = item.peerHostId ?? null;
+    if (peer !== null && role === 'source' && next.destination.hostId === null) next = { ...next, destination: NOT_HEARD(peer) };
+    if (peer !== null && role === 'destination' && next.source.hostId === null) next = { ...next, source: NOT_HEARD(peer) };
 
     const side: Side = {
       hostId,
