@@ -1,0 +1,95 @@
+/**
+ * Bounded history and cursors (DESIGN.md §5 "resume", docs/decisions.md "History"): what is kept,
+ * and how a reader learns that what it has not seen is gone instead of silently missing it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Transition } from '../../src/domain/model.js';
+import { MigrationState } from '../../src/domain/vocabulary.js';
+import { confirm, createTable, DESTINATION, DOWN, EPOCH, report, setupFleet, SOURCE, startMigration, unwrap, UP } from '../utils/domain.js';
+
+const SMALL_HISTORY = 5;
+const MIGRATIONS = SMALL_HISTORY + 1;
+
+/** Migrates MIGRATIONS VMs to success one after the other, with a small history. */
+function longHistory() {
+  const t = createTable({ historyLimit: SMALL_HISTORY });
+  const vms = Array.from({ length: MIGRATIONS }, (_, i) => `vm-${i}`);
+  setupFleet(t.table, { hosts: { [SOURCE]: vms, [DESTINATION]: [] } });
+  const transitions: Transition[] = [];
+  t.table.subscribe((c) => transitions.push(...c.transitions));
+  for (const vm of vms) {
+    startMigration(t.table, vm, DESTINATION);
+    confirm(t.table, SOURCE, vm);
+    unwrap(report(t.table, SOURCE, [[vm, DOWN]]));
+    unwrap(report(t.table, DESTINATION, [[vm, UP]]));
+  }
+  return { ...t, transitions };
+}
+
+describe('bounded history', () => {
+  it('should keep at most historyLimit transitions, the newest', () => {
+    const { table, transitions } = longHistory();
+    const lastEvicted = transitions.at(-SMALL_HISTORY - 1) as Transition;
+    const kept = table.transitionsAfter(lastEvicted.seq);
+    expect(kept).toEqual({ ok: true, items: transitions.slice(-SMALL_HISTORY) });
+  });
+
+  it('should answer EVICTED for a cursor older than the kept history, never a silent gap', () => {
+    const { table, transitions } = longHistory();
+    const lastEvicted = transitions.at(-SMALL_HISTORY - 1) as Transition;
+    expect(table.transitionsAfter(lastEvicted.seq - 1)).toEqual({ ok: false, reason: 'EVICTED' });
+    expect(table.transitionsAfter(0)).toEqual({ ok: false, reason: 'EVICTED' });
+    expect(table.eventsAfter(0)).toEqual({ ok: false, reason: 'EVICTED' });
+  });
+
+  it('should answer an empty list, not EVICTED, for the latest cursor', () => {
+    const { table } = longHistory();
+    expect(table.transitionsAfter(table.latestSeq)).toEqual({ ok: true, items: [] });
+    expect(table.eventsAfter(table.latestSeq)).toEqual({ ok: true, items: [] });
+  });
+
+  it('should keep at most historyLimit decided migrations', () => {
+    const { table } = longHistory();
+    const decided = table.migrations({ state: MigrationState.SUCCEEDED }, 0, 100).items;
+    expect(decided).toHaveLength(SMALL_HISTORY);
+    expect(table.migrations({}, 0, 100).items).toHaveLength(SMALL_HISTORY);
+    expect(table.checkConsistency()).toEqual([]);
+  });
+
+  it('should evict the oldest decided migrations first', () => {
+    const limit = 2;
+    const vms = ['vm-0', 'vm-1', 'vm-2'];
+    const { table } = createTable({ historyLimit: limit });
+    setupFleet(table, { hosts: { [SOURCE]: vms, [DESTINATION]: [] } });
+    for (const vm of vms) {
+      startMigration(table, vm, DESTINATION);
+      confirm(table, SOURCE, vm);
+      unwrap(report(table, SOURCE, [[vm, DOWN]]));
+      unwrap(report(table, DESTINATION, [[vm, UP]]));
+    }
+    expect(table.migrations({}, 0, 100).items.map((m) => m.vmId)).toEqual(vms.slice(-limit));
+  });
+});
+
+describe('cursors', () => {
+  it('should resolve a cursor of this run to its sequence', () => {
+    const { table } = longHistory();
+    expect(table.resolveCursor(table.cursor)).toEqual({ ok: true, seq: table.latestSeq });
+    expect(table.resolveCursor(`${EPOCH}:0`)).toEqual({ ok: true, seq: 0 });
+  });
+
+  it.each(['', 'garbage', `${EPOCH}:`, `${EPOCH}:-1`, `${EPOCH}:01`, `${EPOCH}:1.5`, ':7'])('should call %j MALFORMED', (cursor) => {
+    const { table } = createTable();
+    expect(table.resolveCursor(cursor)).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+
+  it('should call a cursor of another engine run OTHER_EPOCH', () => {
+    const { table } = createTable();
+    expect(table.resolveCursor('an-earlier-run:0')).toEqual({ ok: false, reason: 'OTHER_EPOCH' });
+  });
+
+  it('should call a cursor beyond the latest sequence FUTURE', () => {
+    const { table } = longHistory();
+    expect(table.resolveCursor(`${EPOCH}:${table.latestSeq + 1}`)).toEqual({ ok: false, reason: 'FUTURE' });
+  });
+});

@@ -1,0 +1,74 @@
+/** The orders a host agent must hold (DESIGN.md §3, docs/decisions.md "Orders"): `pendingCommands`. */
+import { describe, expect, it } from 'vitest';
+import type { MigrationTable } from '../../src/domain/table.js';
+import { HostCommandKind } from '../../src/domain/vocabulary.js';
+import {
+  confirm,
+  createTable,
+  DESTINATION,
+  DOWN,
+  MIGRATING_FROM,
+  OTHER,
+  report,
+  setupFleet,
+  SOURCE,
+  startMigration,
+  unwrap,
+  UP,
+  VM,
+  VM_2,
+} from '../utils/domain.js';
+
+const orders = (table: MigrationTable, hostId: string) =>
+  table.pendingCommands(hostId).map((c) => [c.kind, c.vmId, c.attempt, c.destinationHostId]);
+
+describe('pending host commands', () => {
+  it('should list the migrate order of each in-progress migration for its source only', () => {
+    const { table } = createTable();
+    setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [VM_2], [OTHER]: [] } });
+    startMigration(table, VM, DESTINATION);
+    startMigration(table, VM_2, OTHER);
+    expect(orders(table, SOURCE)).toEqual([[HostCommandKind.MIGRATE, VM, 1, DESTINATION]]);
+    expect(orders(table, DESTINATION)).toEqual([[HostCommandKind.MIGRATE, VM_2, 1, OTHER]]);
+    expect(orders(table, OTHER)).toEqual([]);
+  });
+
+  it('should add the cancel order once a cancel was asked', () => {
+    const { table } = createTable();
+    setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [] } });
+    const { id } = startMigration(table, VM, DESTINATION);
+    unwrap(table.cancelMigration({ vmId: VM }));
+    expect(orders(table, SOURCE)).toEqual([
+      [HostCommandKind.MIGRATE, VM, 1, DESTINATION],
+      [HostCommandKind.CANCEL, VM, 1, DESTINATION],
+    ]);
+    expect(table.pendingCommands(SOURCE).every((c) => c.migrationId === id && c.hostId === SOURCE)).toBe(true);
+  });
+
+  it('should list only the current attempt’s order after a rerun', () => {
+    const { table } = createTable();
+    setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [], [OTHER]: [] } });
+    startMigration(table);
+    confirm(table);
+    unwrap(report(table, SOURCE, [[VM, UP]]));
+    unwrap(report(table, DESTINATION, [[VM, DOWN]]));
+    expect(orders(table, SOURCE)).toEqual([[HostCommandKind.MIGRATE, VM, 2, OTHER]]);
+  });
+
+  it('should list nothing once the migration is decided', () => {
+    const { table } = createTable();
+    setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [] } });
+    startMigration(table, VM, DESTINATION);
+    confirm(table);
+    unwrap(report(table, SOURCE, [[VM, DOWN]]));
+    unwrap(report(table, DESTINATION, [[VM, UP]]));
+    expect(table.pendingCommands(SOURCE)).toEqual([]);
+  });
+
+  it('should list no migrate order for a migration found in reports', () => {
+    const { table } = createTable();
+    unwrap(report(table, DESTINATION, []));
+    unwrap(report(table, SOURCE, [[VM, MIGRATING_FROM, { peerHostId: DESTINATION }]]));
+    expect(table.pendingCommands(SOURCE)).toEqual([]);
+  });
+});
