@@ -1,6 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // One graphql instance for everything: vite would otherwise give the code it transforms
+    // graphql's ESM build while Node gives Pothos and yoga its CommonJS one ("Cannot use
+    // GraphQLObjectType from another module or realm").
+    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Server tests bind real ports; two cores are shared by forks.

@@ -1,0 +1,85 @@
+/**
+ * Cursors as clients see them. Transitions and events carry the domain's log cursor
+ * (`formatCursor(epoch, seq)`), the same text in a query page and in a subscription's `after`.
+ * Pages of VMs and migrations carry an opaque cursor over the domain's `ordinal`, tied to the
+ * engine epoch so that a cursor from before a restart is refused instead of paging a new list.
+ */
+import { GraphQLError } from 'graphql';
+import { formatCursor, parseCursor } from '../domain/cursor.js';
+import type { MigrationTable } from '../domain/table.js';
+import { RequestErrorCode, requestError } from './errors.js';
+
+/** Default and largest page of `vms`, `migrations` and `events`. */
+export const PAGE_SIZE = Object.freeze({ default: 50, max: 1_000 });
+
+export const logCursor = (table: MigrationTable, seq: number): string => formatCursor(table.epoch, seq);
+
+/**
+ * The sequence number a log cursor stands for, or the error the client receives: RESYNC_REQUIRED
+ * for another engine run, INVALID_CURSOR for text this engine did not hand out.
+ */
+export function logPosition(table: MigrationTable, cursor: string): number | GraphQLError {
+  const resolved = table.resolveCursor(cursor);
+  if (resolved.ok) return resolved.seq;
+  switch (resolved.reason) {
+    case 'OTHER_EPOCH':
+      return requestError(
+        RequestErrorCode.RESYNC_REQUIRED,
+        `cursor ${cursor} is from another engine run (now ${table.epoch}): query the current state, then subscribe without a cursor`,
+      );
+    case 'FUTURE':
+      return requestError(RequestErrorCode.INVALID_CURSOR, `cursor ${cursor} is ahead of this engine (latest ${table.cursor}): it was not handed out by it`);
+    case 'MALFORMED':
+      return requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a cursor: expected <epoch>:<sequence> as handed out in \`cursor\` fields`);
+  }
+}
+
+/** The sequence number a log cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
+export function readLogCursor(table: MigrationTable, cursor: string | null | undefined): number {
+  if (cursor == null) return 0;
+  const position = logPosition(table, cursor);
+  if (position instanceof GraphQLError) throw position;
+  return position;
+}
+
+export const pageCursor = (table: MigrationTable, ordinal: number): string =>
+  Buffer.from(formatCursor(table.epoch, ordinal), 'utf8').toString('base64url');
+
+/** The ordinal a page cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
+export function readPageCursor(table: MigrationTable, cursor: string | null | undefined): number {
+  if (cursor == null) return 0;
+  const position = parseCursor(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (position === null) throw requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a page cursor: pass an \`endCursor\` or edge \`cursor\``);
+  if (position.epoch !== table.epoch) {
+    throw requestError(RequestErrorCode.RESYNC_REQUIRED, `cursor ${cursor} is from another engine run: query again from the first page`);
+  }
+  return position.seq;
+}
+
+/** The page size asked for, checked against `PAGE_SIZE.max`. */
+export function pageSize(first: number | null | undefined): number {
+  if (first == null) return PAGE_SIZE.default;
+  if (first < 0 || first > PAGE_SIZE.max) {
+    throw requestError(RequestErrorCode.BAD_USER_INPUT, `first must be between 0 and ${PAGE_SIZE.max}, got ${first}`);
+  }
+  return first;
+}
+
+export interface PageShape<T> {
+  readonly edges: readonly { readonly cursor: string; readonly node: T }[];
+  readonly pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** A Relay connection over a page the table returned. */
+export function connection<T>(page: { readonly items: readonly T[]; readonly hasNextPage: boolean }, cursorOf: (item: T) => string): PageShape<T> {
+  const edges = page.items.map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

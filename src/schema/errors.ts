@@ -1,0 +1,35 @@
+/**
+ * Refusals of a request itself, as GraphQL errors with a stable `extensions.code` (DESIGN.md §6).
+ * Mutation refusals are not here: they are data (`UserError`), returned in the payload.
+ */
+import { GraphQLError } from 'graphql';
+
+export const RequestErrorCode = {
+  /** The cursor is from another engine run, or older than the kept history: re-query, then subscribe afresh. */
+  RESYNC_REQUIRED: 'RESYNC_REQUIRED',
+  /** The subscriber fell too far behind; resume with the cursor of the last item received. */
+  SUBSCRIBER_TOO_SLOW: 'SUBSCRIBER_TOO_SLOW',
+  /** The text given as a cursor is not one this engine hands out. */
+  INVALID_CURSOR: 'INVALID_CURSOR',
+  /** An argument is out of its range (`first` above the page limit, ...). */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+} as const;
+export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
+
+export const requestError = (code: RequestErrorCode, message: string): GraphQLError =>
+  new GraphQLError(message, { extensions: { code } });
+
+/**
+ * What a subscription stream yields: an item, or the error that ends it. The error travels as an
+ * item, not as a throw, because a resolver error becomes a GraphQL error result (`next` with
+ * `errors`, then `complete`) identically over graphql-ws and SSE, whereas an error thrown by the
+ * source stream reaches a graphql-ws client as a protocol `error` message and an SSE client as an
+ * error result: one behaviour for both transports.
+ */
+export type Delivery<T> = T | GraphQLError;
+
+/** The subscription resolver's one line: pass an item on, or end the stream with its error. */
+export function deliver<T>(item: Delivery<T>): T {
+  if (item instanceof GraphQLError) throw item;
+  return item;
+}

@@ -1,0 +1,22 @@
+/** Collects the type files and exports the schema. */
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './root.js';
+import './enums.js';
+import './user-error.js';
+import './vm.js';
+import './vm-state.js';
+import './vm-report.js';
+import './host.js';
+import './migration.js';
+import './migration-attempt.js';
+import './transition.js';
+import './event.js';
+import './decision-rule.js';
+import './engine.js';
+import './host-command.js';
+
+export const schema = builder.toSchema({ sortSchema: false });
+
+/** The schema as committed in `schema.graphql`: sorted, so the file only changes when the schema does. */
+export const printedSchema = (): string => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,73 @@
+/**
+ * A real Transit server on an ephemeral port with a manual clock, and an HTTP client for typed
+ * documents. The clock's tick is off unless a test asks for it: tests move time and call
+ * `app.table.tick()` or let the server tick, as they need.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type FormattedExecutionResult } from 'graphql';
+import { readConfig, type Config } from '../../src/config.js';
+import { buildApp, type App } from '../../src/server/app.js';
+
+/** A clock that moves only when told. */
+export class ManualClock {
+  constructor(public now = Date.UTC(2030, 0, 1)) {}
+  readonly read = (): number => this.now;
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export interface TestServer {
+  readonly app: App;
+  readonly clock: ManualClock;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>/graphql` */
+  readonly url: string;
+  /** `ws://127.0.0.1:<port>/graphql` */
+  readonly wsUrl: string;
+  /** POSTs a document; returns the HTTP status and the parsed result. */
+  request<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<{ status: number; result: FormattedExecutionResult<R> }>;
+  /** POSTs a document and returns its data, failing on any error. */
+  data<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** Resolves once exactly `count` subscriptions are fed by the table (a subscription has started, or ended). */
+  untilSubscribers(count: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** An hour: effectively "never" for the server's own tick in tests that drive time by hand. */
+const NO_TICK_MS = 3_600_000;
+
+export async function startServer(overrides: Partial<Config> = {}, clock = new ManualClock()): Promise<TestServer> {
+  const config: Config = { ...readConfig({}), host: '127.0.0.1', port: 0, tickIntervalMs: NO_TICK_MS, ...overrides };
+  const app = buildApp({ config, clock: clock.read, logging: 'error', shutdownGraceMs: 500 });
+  const { url, port } = await app.start();
+  const request = async <R, V>(document: TypedDocumentNode<R, V>, variables?: V) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return { status: response.status, result: (await response.json()) as FormattedExecutionResult<R> };
+  };
+  return {
+    app,
+    clock,
+    port,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    request,
+    async data(document, variables) {
+      const { result } = await request(document, variables);
+      if (result.errors !== undefined || result.data == null) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    async untilSubscribers(count, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (app.subscriberCount() !== count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, the table feeds ${app.subscriberCount()}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    stop: () => app.stop(),
+  };
+}
