@@ -1,0 +1,310 @@
+/**
+ * Invariants no table lists (STYLE.md "Distilled" 7), over random histories of every command:
+ * nothing throws, indexes agree with records, cursors strictly increase, snapshots never change,
+ * and no outcome is ever declared from a side not heard in the attempt or not trustworthy.
+ *
+ * The outcome check keeps its own model of what each host said and when (from the commands this
+ * test sends, not from the table), and of each host's status (from the published transitions).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DECISION_TABLE } from '../../src/domain/decision-table.js';
+import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition, VmReportInput } from '../../src/domain/model.js';
+import type { ChangeSet, MigrationTable } from '../../src/domain/table.js';
+import {
+  Cause,
+  DestinationChoice,
+  ExitReason,
+  FenceMethod,
+  HOST_STATUSES,
+  type HostStatus,
+  isResponsive,
+  MigrationState,
+  REPORTED_VM_STATUSES,
+  ReportedVmStatus,
+  VmLocation,
+  VmStatus,
+} from '../../src/domain/vocabulary.js';
+import { createTable, HOST_TIMEOUT_MS, MIGRATION_START_TIMEOUT_MS } from '../utils/domain.js';
+
+const RUNS = 500;
+const MAX_STEPS = 60;
+const HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
+const VMS = ['v1', 'v2', 'v3', 'v4'] as const;
+const CLUSTERS = ['c1', 'c2'] as const;
+const MAX_ADVANCE_MS = Math.round(HOST_TIMEOUT_MS * 0.75);
+
+type Step =
+  | { readonly kind: 'migrate'; readonly vmId: string; readonly destination: string | null }
+  | {
+      readonly kind: 'report';
+      readonly hostId: string;
+      readonly items: readonly VmReportInput[];
+      readonly full: boolean;
+      readonly sequence: number | undefined;
+      readonly bootId: string | undefined;
+    }
+  /** A side of the VM's entry (or `fallback` when the VM is not migrating) reports the VM: drives entries to decisions. */
+  | { readonly kind: 'side'; readonly vmId: string; readonly role: 'source' | 'destination'; readonly status: ReportedVmStatus; readonly fallback: string }
+  | { readonly kind: 'hostStatus'; readonly hostId: string; readonly status: HostStatus }
+  | { readonly kind: 'fence'; readonly hostId: string; readonly succeeded: boolean }
+  | { readonly kind: 'cancel'; readonly vmId: string; readonly byMigrationId: boolean }
+  | { readonly kind: 'advance'; readonly ms: number };
+
+const host = fc.constantFrom(...HOSTS);
+const vm = fc.constantFrom(...VMS);
+const reportItem = fc.record({
+  vmId: vm,
+  status: fc.constantFrom(...REPORTED_VM_STATUSES),
+  progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+  exitReason: fc.option(fc.constantFrom(...Object.values(ExitReason)), { nil: null }),
+  peerHostId: fc.option(host, { nil: null }),
+});
+/** Absent three times in four. */
+const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 4 });
+const kind = <K extends Step['kind']>(k: K) => fc.constant(k);
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: kind('report'),
+      hostId: host,
+      items: fc.uniqueArray(reportItem, { maxLength: 3, selector: (i) => i.vmId }),
+      full: fc.boolean(),
+      sequence: sometimes(fc.integer({ min: 0, max: 6 })),
+      bootId: sometimes(fc.constantFrom('boot-1', 'boot-2')),
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: kind('side'),
+      vmId: vm,
+      role: fc.constantFrom('source' as const, 'destination' as const),
+      status: fc.constantFrom(...REPORTED_VM_STATUSES),
+      fallback: host,
+    }),
+  },
+  { weight: 4, arbitrary: fc.record({ kind: kind('migrate'), vmId: vm, destination: fc.option(host, { nil: null, freq: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: kind('hostStatus'), hostId: host, status: fc.constantFrom(...HOST_STATUSES) }) },
+  { weight: 2, arbitrary: fc.record({ kind: kind('fence'), hostId: host, succeeded: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: kind('cancel'), vmId: vm, byMigrationId: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: kind('advance'), ms: fc.integer({ min: 0, max: MAX_ADVANCE_MS }) }) },
+);
+
+/** Drops what the input checks would refuse anyway, so most batches are accepted. */
+function normalise(hostId: string, item: VmReportInput): VmReportInput {
+  const migrating = item.status === ReportedVmStatus.MIGRATING_FROM || item.status === ReportedVmStatus.MIGRATING_TO;
+  return {
+    vmId: item.vmId,
+    status: item.status,
+    progress: item.status === ReportedVmStatus.MIGRATING_FROM ? item.progress : null,
+    exitReason: item.status === ReportedVmStatus.DOWN ? item.exitReason : null,
+    peerHostId: migrating && item.peerHostId !== hostId ? item.peerHostId : null,
+  };
+}
+
+/** What one host said about one VM, as this test sent it. */
+interface Said {
+  readonly step: number;
+  readonly order: number;
+  readonly status: ReportedVmStatus;
+  readonly fenced: boolean;
+}
+
+/** The test's own memory of the history, to judge each decision the table makes. */
+class Witness {
+  stepIndex = 0;
+  private order = 0;
+  private readonly said = new Map<string, Said[]>();
+  readonly hostStatus = new Map<string, HostStatus>();
+  private readonly attemptStart = new Map<string, { step: number; attempt: number; discoveredBy: string | null }>();
+  private readonly lastSnapshot = new Map<string, Migration>();
+
+  heard(hostId: string, vmId: string, status: ReportedVmStatus, fenced = false): void {
+    const key = `${hostId}|${vmId}`;
+    this.said.set(key, [...(this.said.get(key) ?? []), { step: this.stepIndex, order: ++this.order, status, fenced }]);
+  }
+
+  observe(t: Transition): void {
+    if (t.hostStatusTo !== null && t.hostId !== null) this.hostStatus.set(t.hostId, t.hostStatusTo);
+    const m = t.migration;
+    if (m === null) return;
+    const previous = this.lastSnapshot.get(m.id);
+    for (const a of m.attempts) {
+      const before = previous?.attempts.find((p) => p.attempt === a.attempt);
+      if (a.state !== MigrationState.IN_PROGRESS && (before === undefined || before.state === MigrationState.IN_PROGRESS)) this.judge(t, m, a);
+    }
+    const start = this.attemptStart.get(m.id);
+    if (start === undefined || start.attempt !== m.attempt) {
+      const discoveredBy = start === undefined && m.destinationChoice === DestinationChoice.DISCOVERED ? t.hostId : null;
+      this.attemptStart.set(m.id, { step: this.stepIndex, attempt: m.attempt, discoveredBy });
+    }
+    this.lastSnapshot.set(m.id, m);
+  }
+
+  /** Everything a side's host said about the VM in the current attempt that the table could apply. */
+  private appliedBy(m: Migration, role: 'source' | 'destination'): Said[] {
+    const hostId = m[role].hostId;
+    const start = this.attemptStart.get(m.id);
+    if (hostId === null || start === undefined) return [];
+    const inAttempt = (this.said.get(`${hostId}|${m.vmId}`) ?? []).filter(
+      (s) => s.step > start.step || (s.step === start.step && hostId === start.discoveredBy),
+    );
+    if (role === 'destination') return inAttempt.filter((s) => s.status !== ReportedVmStatus.MIGRATING_FROM);
+    const confirmedAt = m.destinationChoice === DestinationChoice.DISCOVERED ? 0 : (inAttempt.find(confirms)?.order ?? Infinity);
+    return inAttempt.filter((s) => s.status !== ReportedVmStatus.MIGRATING_TO && (s.status !== ReportedVmStatus.UP || s.order > confirmedAt));
+  }
+
+  private trusted(hostId: string | null, said: readonly Said[]): boolean {
+    const status = hostId === null ? undefined : this.hostStatus.get(hostId);
+    return (status !== undefined && isResponsive(status)) || said.at(-1)?.fenced === true;
+  }
+
+  private judge(t: Transition, m: Migration, a: MigrationAttempt): void {
+    const where = `migration ${m.id} attempt ${a.attempt} decided ${a.state} by ${t.cause} (seq ${t.seq})`;
+    const start = this.attemptStart.get(m.id);
+    expect(start?.attempt, where).toBe(a.attempt);
+    const source = this.appliedBy(m, 'source');
+    const destination = this.appliedBy(m, 'destination');
+    expect(this.trusted(m.source.hostId, source), `${where}: source untrusted`).toBe(true);
+    expect(this.trusted(m.destination.hostId, destination), `${where}: destination untrusted`).toBe(true);
+
+    if (t.cause === Cause.START_TIMEOUT) {
+      expect(m.destinationChoice, where).not.toBe(DestinationChoice.DISCOVERED);
+      expect((m.endedAt ?? 0) - m.attemptStartedAt, where).toBeGreaterThanOrEqual(MIGRATION_START_TIMEOUT_MS);
+      expect(source.some(confirms), `${where}: the source had confirmed`).toBe(false);
+      expect([ReportedVmStatus.MIGRATING_TO, ReportedVmStatus.UP], `${where}: the destination had begun`).not.toContain(destination.at(-1)?.status);
+      return;
+    }
+    const s = source.at(-1);
+    const d = destination.at(-1);
+    if (s === undefined || d === undefined) throw new Error(`${where}: a side was not heard in this attempt`);
+    expect(m.source.report, where).not.toBeNull();
+    expect(m.destination.report, where).not.toBeNull();
+    if (m.destinationChoice !== DestinationChoice.DISCOVERED) expect(source.some(confirms), `${where}: the source never confirmed`).toBe(true);
+    const rule = DECISION_TABLE[s.status][d.status];
+    const expected = rule.outcome === MigrationState.FAILED && m.cancelRequested ? MigrationState.CANCELLED : rule.outcome;
+    expect(a.state, `${where}: table says ${s.status} × ${d.status} → ${rule.outcome}`).toBe(expected);
+    if (rule.outcome === MigrationState.VM_DOWN) expect(d.fenced || d.order > s.order, `${where}: destination DOWN not fresh`).toBe(true);
+  }
+}
+
+const confirms = (s: Said): boolean => s.fenced || s.status === ReportedVmStatus.MIGRATING_FROM || s.status === ReportedVmStatus.DOWN;
+
+function send(table: MigrationTable, witness: Witness, s: Step, advance: (ms: number) => void): Outcome<unknown> | null {
+  switch (s.kind) {
+    case 'migrate':
+      return table.migrateVm({ vmId: s.vmId, destinationHostId: s.destination });
+    case 'side': {
+      const hostId = table.entryOf(s.vmId)?.[s.role].hostId ?? s.fallback;
+      const asReport: Step = { kind: 'report', hostId, items: [{ vmId: s.vmId, status: s.status }], full: false, sequence: undefined, bootId: undefined };
+      return send(table, witness, asReport, advance);
+    }
+    case 'report': {
+      const items = s.items.map((i) => normalise(s.hostId, i));
+      const outcome = table.reportVmStatuses({ hostId: s.hostId, vms: items, full: s.full, sequence: s.sequence ?? null, bootId: s.bootId ?? null });
+      if (outcome.ok) {
+        for (const i of items) witness.heard(s.hostId, i.vmId, i.status);
+        if (s.full) for (const v of VMS) if (!items.some((i) => i.vmId === v)) witness.heard(s.hostId, v, ReportedVmStatus.DOWN);
+      }
+      return outcome;
+    }
+    case 'hostStatus':
+      return table.reportHostStatus({ hostId: s.hostId, status: s.status });
+    case 'fence': {
+      const outcome = table.reportFenceResult({ hostId: s.hostId, succeeded: s.succeeded, method: FenceMethod.AUTOMATIC });
+      if (outcome.ok && s.succeeded) for (const v of VMS) witness.heard(s.hostId, v, ReportedVmStatus.DOWN, true);
+      return outcome;
+    }
+    case 'cancel': {
+      const migrationId = table.entryOf(s.vmId)?.id ?? `${s.vmId}-none`;
+      return table.cancelMigration(s.byMigrationId ? { migrationId } : { vmId: s.vmId });
+    }
+    case 'advance':
+      advance(s.ms);
+      table.tick();
+      return null;
+  }
+}
+
+function checkState(table: MigrationTable, witness: Witness): void {
+  expect(table.checkConsistency()).toEqual([]);
+  const placed = new Map<string, string>();
+  for (const h of HOSTS) for (const v of table.vmIdsOnHost(h)) {
+    expect(placed.has(v), `VM ${v} on both ${placed.get(v)} and ${h}`).toBe(false);
+    placed.set(v, h);
+  }
+  for (const v of VMS) {
+    const record = table.vm(v);
+    if (record === undefined) continue;
+    expect(placed.get(v) ?? null).toBe(record.hostId);
+    const e = table.entryOf(v);
+    if (e === undefined) {
+      expect(record.status).not.toBe(VmStatus.MIGRATING_FROM);
+      if (record.status === VmStatus.UP) expect(record.hostId).not.toBeNull();
+      continue;
+    }
+    expect(record).toMatchObject({ status: VmStatus.MIGRATING_FROM, hostId: e.source.hostId, location: VmLocation.SOURCE, migrationId: e.id });
+    expect(e).toMatchObject({ state: MigrationState.IN_PROGRESS, vmStatus: VmStatus.MIGRATING_FROM, location: VmLocation.SOURCE });
+    for (const side of [e.source, e.destination]) {
+      const status = side.hostId === null ? undefined : witness.hostStatus.get(side.hostId);
+      const frozen = side.hostId === null || status === undefined || (!isResponsive(status) && !side.fenced);
+      if (frozen) expect(e.stalled, `entry ${e.id}: side ${side.hostId} is ${status}`).toBe(true);
+    }
+  }
+}
+
+const isIncreasing = (seqs: readonly number[]) => seqs.every((s, i) => i === 0 || s > (seqs[i - 1] as number));
+
+describe('invariants over random histories', () => {
+  it('should hold after every command: consistent indexes, increasing cursors, immutable snapshots, outcomes only from trusted heard sides', () => {
+    const setup = fc.record({
+      clusters: fc.tuple(...HOSTS.map(() => fc.constantFrom(...CLUSTERS))),
+      placement: fc.tuple(...VMS.map(() => host)),
+    });
+    fc.assert(
+      fc.property(setup, fc.array(step, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }), ({ clusters, placement }, steps) => {
+        const { table, clock } = createTable();
+        const witness = new Witness();
+        const pending: ChangeSet[] = [];
+        const transitions: Transition[] = [];
+        const events: EngineEvent[] = [];
+        const frozen: string[] = [];
+        table.subscribe((c) => pending.push(c));
+        const settle = () => {
+          for (const c of pending.splice(0)) {
+            for (const t of c.transitions) {
+              witness.observe(t);
+              transitions.push(t);
+              frozen.push(JSON.stringify(t.migration));
+            }
+            events.push(...c.events);
+          }
+        };
+        HOSTS.forEach((h, i) => table.registerHost({ hostId: h, cluster: clusters[i] }));
+        VMS.forEach((v, i) => {
+          table.reportVmStatuses({ hostId: placement[i] as string, vms: [{ vmId: v, status: ReportedVmStatus.UP }] });
+          witness.heard(placement[i] as string, v, ReportedVmStatus.UP);
+        });
+        settle();
+        for (const s of steps) {
+          witness.stepIndex++;
+          const before = table.latestSeq;
+          const outcome = send(table, witness, s, (ms) => clock.advance(ms));
+          if (outcome !== null && !outcome.ok) {
+            expect(table.latestSeq, `a refused ${s.kind} changed the table`).toBe(before);
+            expect(pending).toEqual([]);
+          }
+          settle();
+          checkState(table, witness);
+        }
+        expect(isIncreasing(transitions.map((t) => t.seq))).toBe(true);
+        expect(isIncreasing(events.map((e) => e.seq))).toBe(true);
+        expect(transitions.map((t) => JSON.stringify(t.migration))).toEqual(frozen);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
