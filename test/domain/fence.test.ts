@@ -29,6 +29,7 @@ import {
 } from '../utils/domain.js';
 
 const FENCE_MESSAGE = 'power cycled by ipmi';
+const VM_3 = 'vm-3';
 
 const fence = (table: MigrationTable, hostId: string, succeeded = true) =>
   unwrap(table.reportFenceResult({ hostId, succeeded, method: FenceMethod.AUTOMATIC, message: FENCE_MESSAGE }));
@@ -131,6 +132,16 @@ describe('fence results', () => {
       expect(entry(table).stalled).toBe(true);
       expect(entry(table).stalledReason).toContain(SOURCE);
       expect(entry(table).stalledReason).not.toContain(DESTINATION);
+    });
+
+    it('should stall an entry whose side is on a REBOOTING host that was not fenced for it', () => {
+      stopResponding(table, DESTINATION);
+      fence(table, DESTINATION);
+      unwrap(report(table, SOURCE, [[VM_3, MIGRATING_FROM, { peerHostId: DESTINATION }]]));
+      const found = entry(table, VM_3);
+      expect(found).toMatchObject({ stalled: true, destination: { hostId: DESTINATION, fenced: false } });
+      expect(found.stalledReason).toContain(DESTINATION);
+      expect(found.stalledReason).toContain('rebooting');
     });
 
     it('should make a REBOOTING host UP again on its next report', () => {

@@ -47,6 +47,17 @@ describe('host report batches', () => {
     expect(observe(table)).toEqual(before);
   });
 
+  it('should move a known host to another cluster through registerHost', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, []));
+    const before = table.latestSeq;
+    expect(unwrap(table.registerHost({ hostId: SOURCE, cluster: OTHER_CLUSTER })).cluster).toBe(OTHER_CLUSTER);
+    expect(table.hosts({ cluster: OTHER_CLUSTER }).map((h) => h.id)).toEqual([SOURCE]);
+    expect(table.hosts({ cluster: DEFAULT_CLUSTER })).toEqual([]);
+    expect(transitionsSince(table, before).map((t) => [t.cause, t.hostId])).toEqual([[Cause.HOST_REGISTERED, SOURCE]]);
+    unwrap(report(table, SOURCE, [], { cluster: OTHER_CLUSTER }));
+  });
+
   it('should place a VM reported UP on the reporting host', () => {
     const { table } = createTable();
     unwrap(report(table, SOURCE, [[VM, UP]]));

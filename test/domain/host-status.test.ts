@@ -3,7 +3,7 @@
  * back"): explicit and by timeout, what it does to VMs outside the table and to entries.
  */
 import { describe, expect, it } from 'vitest';
-import { Cause, ErrorCode, EventType, HostStatus, MigrationState, Severity, VmStatus } from '../../src/domain/vocabulary.js';
+import { Cause, ErrorCode, EventType, FenceMethod, HostStatus, MigrationState, Severity, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,
   createTable,
@@ -58,6 +58,43 @@ describe('host status', () => {
       table.tick();
       expect(table.host(SOURCE)?.status).toBe(HostStatus.UP);
       expect(table.host(DESTINATION)?.status).toBe(HostStatus.NON_RESPONSIVE);
+    });
+
+    it('should count the timeout from the return to UP out of MAINTENANCE', () => {
+      const { table, clock } = createTable();
+      setupPair(table);
+      unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.MAINTENANCE }));
+      clock.advance(HOST_TIMEOUT_MS - 1);
+      unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.UP }));
+      clock.advance(HOST_TIMEOUT_MS - 1);
+      table.tick();
+      expect(table.host(SOURCE)?.status).toBe(HostStatus.UP);
+      clock.advance(1);
+      table.tick();
+      expect(table.host(SOURCE)?.status).toBe(HostStatus.NON_RESPONSIVE);
+    });
+
+    it('should count the timeout from the registration of a host that never reported', () => {
+      const { table, clock } = createTable();
+      clock.advance(HOST_TIMEOUT_MS / 2);
+      unwrap(table.registerHost({ hostId: SOURCE }));
+      clock.advance(HOST_TIMEOUT_MS - 1);
+      table.tick();
+      expect(table.host(SOURCE)).toMatchObject({ status: HostStatus.UP, lastReportAt: null });
+      clock.advance(1);
+      table.tick();
+      expect(table.host(SOURCE)?.status).toBe(HostStatus.NON_RESPONSIVE);
+    });
+
+    it('should say HOST_NOT_RESPONDING once, however many ticks follow', () => {
+      const { table, clock } = createTable();
+      setupPair(table);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(HOST_TIMEOUT_MS);
+        table.tick();
+      }
+      expect(table.eventLog({ hostId: SOURCE, type: EventType.HOST_NOT_RESPONDING }).items).toHaveLength(1);
+      expect(eventsOf(table, EventType.VM_SET_UNKNOWN, VM)).toHaveLength(1);
     });
 
     it('should time out a host in MAINTENANCE too', () => {
@@ -177,6 +214,14 @@ describe('host status', () => {
       const before = observe(table);
       expectRefused(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.REBOOTING }), ErrorCode.INVALID_INPUT, 'status');
       expect(observe(table)).toEqual(before);
+    });
+
+    it('should accept NON_RESPONSIVE for a REBOOTING host', () => {
+      const { table } = createTable();
+      setupPair(table);
+      unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.NON_RESPONSIVE }));
+      unwrap(table.reportFenceResult({ hostId: SOURCE, succeeded: true, method: FenceMethod.MANUAL }));
+      expect(unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.NON_RESPONSIVE })).status).toBe(HostStatus.NON_RESPONSIVE);
     });
 
     it.each([HostStatus.UP, HostStatus.MAINTENANCE])('should refuse %s for a NON_RESPONSIVE host: only its own report brings it back', (status) => {

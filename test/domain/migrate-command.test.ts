@@ -6,6 +6,7 @@ import {
   DestinationChoice,
   ErrorCode,
   EventType,
+  FenceMethod,
   HostCommandKind,
   HostStatus,
   MigrationState,
@@ -146,7 +147,7 @@ describe('migrating a VM', () => {
 
     it('should refuse a REBOOTING destination with HOST_NOT_UP', () => {
       unwrap(table.reportHostStatus({ hostId: DESTINATION, status: HostStatus.NON_RESPONSIVE }));
-      unwrap(table.reportFenceResult({ hostId: DESTINATION, succeeded: true, method: 'MANUAL' }));
+      unwrap(table.reportFenceResult({ hostId: DESTINATION, succeeded: true, method: FenceMethod.MANUAL }));
       expect(table.host(DESTINATION)?.status).toBe(HostStatus.REBOOTING);
       expectNothingChanged(() => table.migrateVm({ vmId: VM, destinationHostId: DESTINATION }), ErrorCode.HOST_NOT_UP, 'destinationHostId');
     });
