@@ -3,18 +3,18 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { MigrationTable } from '../../src/domain/table.js';
 import { Cause, ErrorCode, EventType, HostCommandKind, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
-  confirm,
   createTable,
   DESTINATION,
-  DOWN,
   entry,
   eventsOf,
   expectRefused,
+  failAttempt,
   observe,
   report,
   setupPair,
   SOURCE,
   startMigration,
+  succeed,
   T0_MS,
   transitionsSince,
   unwrap,
@@ -51,9 +51,7 @@ describe('cancelling a migration', () => {
 
   it('should end CANCELLED, without rerun, when row 3 arrives after the cancel', () => {
     unwrap(table.cancelMigration({ migrationId }));
-    confirm(table);
-    unwrap(report(table, SOURCE, [[VM, UP]]));
-    unwrap(report(table, DESTINATION, [[VM, DOWN]]));
+    failAttempt(table);
     expect(table.migration(migrationId)).toMatchObject({ state: MigrationState.CANCELLED, attempt: 1 });
     expect(vmOf(table)).toMatchObject({ status: VmStatus.UP, hostId: SOURCE, migrationId: null });
     expect(eventsOf(table, EventType.MIGRATION_CANCELLED).map((e) => e.migrationId)).toEqual([migrationId]);
@@ -63,9 +61,7 @@ describe('cancelling a migration', () => {
 
   it('should end SUCCEEDED when row 2 arrives anyway after the cancel', () => {
     unwrap(table.cancelMigration({ vmId: VM }));
-    confirm(table);
-    unwrap(report(table, SOURCE, [[VM, DOWN]]));
-    unwrap(report(table, DESTINATION, [[VM, UP]]));
+    succeed(table);
     expect(table.migration(migrationId)?.state).toBe(MigrationState.SUCCEEDED);
     expect(vmOf(table)).toMatchObject({ status: VmStatus.UP, hostId: DESTINATION });
   });
@@ -90,9 +86,7 @@ describe('cancelling a migration', () => {
   });
 
   it('should refuse a migration already decided with NOT_MIGRATING', () => {
-    confirm(table);
-    unwrap(report(table, SOURCE, [[VM, DOWN]]));
-    unwrap(report(table, DESTINATION, [[VM, UP]]));
+    succeed(table);
     expectRefused(table.cancelMigration({ migrationId }), ErrorCode.NOT_MIGRATING, 'migrationId');
   });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../../src/domain/model.js';
 import { MigrationState } from '../../src/domain/vocabulary.js';
-import { confirm, createTable, DESTINATION, DOWN, EPOCH, report, setupFleet, SOURCE, startMigration, unwrap, UP } from '../utils/domain.js';
+import { createTable, DESTINATION, EPOCH, setupFleet, SOURCE, startMigration, succeed } from '../utils/domain.js';
 
 const SMALL_HISTORY = 5;
 const MIGRATIONS = SMALL_HISTORY + 1;
@@ -19,9 +19,7 @@ function longHistory() {
   t.table.subscribe((c) => transitions.push(...c.transitions));
   for (const vm of vms) {
     startMigration(t.table, vm, DESTINATION);
-    confirm(t.table, SOURCE, vm);
-    unwrap(report(t.table, SOURCE, [[vm, DOWN]]));
-    unwrap(report(t.table, DESTINATION, [[vm, UP]]));
+    succeed(t.table, vm);
   }
   return { ...t, transitions };
 }
@@ -63,9 +61,7 @@ describe('bounded history', () => {
     setupFleet(table, { hosts: { [SOURCE]: vms, [DESTINATION]: [] } });
     for (const vm of vms) {
       startMigration(table, vm, DESTINATION);
-      confirm(table, SOURCE, vm);
-      unwrap(report(table, SOURCE, [[vm, DOWN]]));
-      unwrap(report(table, DESTINATION, [[vm, UP]]));
+      succeed(table, vm);
     }
     expect(table.migrations({}, 0, 100).items.map((m) => m.vmId)).toEqual(vms.slice(-limit));
   });

@@ -3,18 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { MigrationTable } from '../../src/domain/table.js';
 import { HostCommandKind } from '../../src/domain/vocabulary.js';
 import {
-  confirm,
   createTable,
   DESTINATION,
-  DOWN,
+  failAttempt,
   MIGRATING_FROM,
   OTHER,
   report,
   setupFleet,
   SOURCE,
   startMigration,
+  succeed,
   unwrap,
-  UP,
   VM,
   VM_2,
 } from '../utils/domain.js';
@@ -49,9 +48,7 @@ describe('pending host commands', () => {
     const { table } = createTable();
     setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [], [OTHER]: [] } });
     startMigration(table);
-    confirm(table);
-    unwrap(report(table, SOURCE, [[VM, UP]]));
-    unwrap(report(table, DESTINATION, [[VM, DOWN]]));
+    failAttempt(table);
     expect(orders(table, SOURCE)).toEqual([[HostCommandKind.MIGRATE, VM, 2, OTHER]]);
   });
 
@@ -59,9 +56,7 @@ describe('pending host commands', () => {
     const { table } = createTable();
     setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [] } });
     startMigration(table, VM, DESTINATION);
-    confirm(table);
-    unwrap(report(table, SOURCE, [[VM, DOWN]]));
-    unwrap(report(table, DESTINATION, [[VM, UP]]));
+    succeed(table);
     expect(table.pendingCommands(SOURCE)).toEqual([]);
   });
 

@@ -23,7 +23,6 @@ import {
   OTHER,
   OTHER_CLUSTER,
   report,
-  setupFleet,
   setupPair,
   SOURCE,
   SPARE,
@@ -32,7 +31,6 @@ import {
   transitionsSince,
   unwrap,
   VM,
-  VM_2,
   vmOf,
   type TestTable,
 } from '../utils/domain.js';
@@ -158,10 +156,10 @@ describe('migrating a VM', () => {
     });
 
     it('should refuse with NO_ELIGIBLE_HOST when no destination was given and none qualifies', () => {
-      const lonely = createTable();
-      table = lonely.table;
-      t = lonely;
-      setupFleet(table, { hosts: { [SOURCE]: [VM, VM_2], [SPARE]: [] }, clusters: { [SPARE]: OTHER_CLUSTER } });
+      // Left: a host in MAINTENANCE, one not responding, and an UP host in another cluster.
+      unwrap(table.reportHostStatus({ hostId: DESTINATION, status: HostStatus.MAINTENANCE }));
+      unwrap(table.reportHostStatus({ hostId: OTHER, status: HostStatus.NON_RESPONSIVE }));
+      unwrap(table.registerHost({ hostId: SPARE, cluster: OTHER_CLUSTER }));
       expectNothingChanged(() => table.migrateVm({ vmId: VM }), ErrorCode.NO_ELIGIBLE_HOST, 'destinationHostId');
     });
   });

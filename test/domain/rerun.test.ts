@@ -1,14 +1,13 @@
 /** Rerun on another host (DESIGN.md §4, docs/decisions.md "Rerun"). */
 import { describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
 import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
-  confirm,
   createTable,
   DESTINATION,
   DOWN,
   entry,
   eventsOf,
+  failAttempt,
   MAX_ATTEMPTS,
   MIGRATION_START_TIMEOUT_MS,
   OTHER,
@@ -36,21 +35,13 @@ function fleet(extra: Readonly<Record<string, string>> = {}): TestTable {
   return t;
 }
 
-/** Row 3 for the current attempt: the source confirms, keeps the VM, the destination reports it DOWN. */
-function failAttempt(table: MigrationTable): void {
-  const destination = entry(table).destination.hostId as string;
-  confirm(table, SOURCE, VM, PROGRESS);
-  unwrap(report(table, SOURCE, [[VM, UP]]));
-  unwrap(report(table, destination, [[VM, DOWN]]));
-}
-
 describe('rerun', () => {
   it('should try another host as a new attempt of the same migration, resetting both sides and the progress', () => {
     const { table } = fleet();
     const first = startMigration(table);
     expect(first.destination.hostId).toBe(DESTINATION);
     const before = table.latestSeq;
-    failAttempt(table);
+    failAttempt(table, VM, PROGRESS);
 
     const second = entry(table);
     expect(second).toMatchObject({

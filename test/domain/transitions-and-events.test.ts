@@ -7,19 +7,19 @@ import type { Transition } from '../../src/domain/model.js';
 import type { ChangeSet } from '../../src/domain/table.js';
 import { Cause, ErrorCode, EventType, MigrationState, VmLocation, VmStatus } from '../../src/domain/vocabulary.js';
 import {
-  confirm,
   createTable,
   DESTINATION,
-  DOWN,
   EPOCH,
   eventsSince,
   expectRefused,
+  failAttempt,
   OTHER,
   report,
   setupFleet,
   setupPair,
   SOURCE,
   startMigration,
+  succeed,
   transitionsSince,
   unwrap,
   UP,
@@ -34,12 +34,8 @@ function historyWithRerun() {
   const t = createTable();
   setupPair(t.table);
   const { id } = startMigration(t.table);
-  confirm(t.table);
-  unwrap(report(t.table, SOURCE, [[VM, UP]]));
-  unwrap(report(t.table, DESTINATION, [[VM, DOWN]]));
-  confirm(t.table);
-  unwrap(report(t.table, SOURCE, [[VM, DOWN]]));
-  unwrap(report(t.table, OTHER, [[VM, UP]]));
+  failAttempt(t.table); // on DESTINATION; rerun to OTHER
+  succeed(t.table);
   return { ...t, id };
 }
 
@@ -82,9 +78,7 @@ describe('transitions and events', () => {
     const { id } = startMigration(t.table);
     const [started] = transitionsSince(t.table, 0).filter((tr) => tr.migration?.id === id) as [Transition];
     const frozen = structuredClone(started.migration);
-    confirm(t.table);
-    unwrap(report(t.table, SOURCE, [[VM, UP]]));
-    unwrap(report(t.table, DESTINATION, [[VM, DOWN]])); // rerun: attempt 2
+    failAttempt(t.table); // rerun: attempt 2
     unwrap(t.table.cancelMigration({ vmId: VM }));
     expect(started.migration).toEqual(frozen);
     expect(started.migration).toMatchObject({ attempt: 1, cancelRequested: false, source: { report: null } });

@@ -109,8 +109,8 @@ export function setupFleet(
 }
 
 /** The usual start: VM on SOURCE, DESTINATION and OTHER empty, all in one cluster. */
-export function setupPair(table: MigrationTable, extraHosts: readonly string[] = [OTHER]): void {
-  setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [], ...Object.fromEntries(extraHosts.map((h) => [h, []])) } });
+export function setupPair(table: MigrationTable): void {
+  setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [], [OTHER]: [] } });
 }
 
 /** Starts a migration and returns its entry; fails the test if refused. */
@@ -124,6 +124,22 @@ export function confirm(table: MigrationTable, sourceHostId: string = SOURCE, vm
 }
 
 /** The VM's entry in the table; fails the test when it is not migrating. */
+/** Row 2, in the usual order: the source confirms and lets the VM go, then the destination runs it. */
+export function succeed(table: MigrationTable, vmId: string = VM): void {
+  const { source, destination } = entry(table, vmId);
+  confirm(table, source.hostId as string, vmId);
+  unwrap(report(table, source.hostId as string, [[vmId, DOWN]]));
+  unwrap(report(table, destination.hostId as string, [[vmId, UP]]));
+}
+
+/** Row 3 for the current attempt: the source confirms (with `progress`), keeps the VM, and the destination reports it DOWN. */
+export function failAttempt(table: MigrationTable, vmId: string = VM, progress?: number): void {
+  const { source, destination } = entry(table, vmId);
+  confirm(table, source.hostId as string, vmId, progress);
+  unwrap(report(table, source.hostId as string, [[vmId, UP]]));
+  unwrap(report(table, destination.hostId as string, [[vmId, DOWN]]));
+}
+
 export function entry(table: MigrationTable, vmId: string = VM): Migration {
   const found = table.entryOf(vmId);
   if (found === undefined) throw new Error(`VM ${vmId} is not in the migration table`);
