@@ -14,6 +14,7 @@ import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { TableFeeds } from './feeds.js';
 import { serveHealth } from './health.js';
+import { useRequestErrorCodes } from './request-error-codes.js';
 import { startTicking } from './tick.js';
 import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
@@ -70,6 +71,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     maskedErrors: { isDev: false },
     logging,
     landingPage: false,
+    plugins: [useRequestErrorCodes()],
   });
 
   let stopping = false;

@@ -5,6 +5,7 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
+import { afterEach, beforeEach } from 'vitest';
 import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -27,6 +28,8 @@ export interface TestServer {
   readonly wsUrl: string;
   /** POSTs a document; returns the HTTP status and the parsed result. */
   request<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<{ status: number; result: FormattedExecutionResult<R> }>;
+  /** POSTs a query text that need not be valid (for tests of what the schema refuses). */
+  requestText(query: string, variables?: Record<string, unknown>): Promise<{ status: number; result: FormattedExecutionResult<Record<string, unknown>> }>;
   /** POSTs a document and returns its data, failing on any error. */
   data<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
   /** Resolves once exactly `count` subscriptions are fed by the table (a subscription has started, or ended). */
@@ -41,14 +44,15 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
   const config: Config = { ...readConfig({}), host: '127.0.0.1', port: 0, tickIntervalMs: NO_TICK_MS, ...overrides };
   const app = buildApp({ config, clock: clock.read, logging: 'error', shutdownGraceMs: 500 });
   const { url, port } = await app.start();
-  const request = async <R, V>(document: TypedDocumentNode<R, V>, variables?: V) => {
+  const post = async <R>(query: string, variables: unknown) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
-      body: JSON.stringify({ query: print(document), variables }),
+      body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, result: (await response.json()) as FormattedExecutionResult<R> };
   };
+  const request = <R, V>(document: TypedDocumentNode<R, V>, variables?: V) => post<R>(print(document), variables);
   return {
     app,
     clock,
@@ -56,6 +60,7 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
     url,
     wsUrl: url.replace(/^http/, 'ws'),
     request,
+    requestText: (query, variables) => post(query, variables),
     async data(document, variables) {
       const { result } = await request(document, variables);
       if (result.errors !== undefined || result.data == null) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
@@ -69,5 +74,21 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
       }
     },
     stop: () => app.stop(),
+  };
+}
+
+/** A fresh server for each test of the enclosing suite; the getter returns the current one. */
+export function serverPerTest(overrides: Partial<Config> = {}): () => TestServer {
+  let current: TestServer | null = null;
+  beforeEach(async () => {
+    current = await startServer(overrides);
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = null;
+  });
+  return () => {
+    if (current === null) throw new Error('no server: call inside a test');
+    return current;
   };
 }
