@@ -123,7 +123,6 @@ export function confirm(table: MigrationTable, sourceHostId: string = SOURCE, vm
   unwrap(report(table, sourceHostId, [[vmId, MIGRATING_FROM, progress === undefined ? {} : { progress }]]));
 }
 
-/** The VM's entry in the table; fails the test when it is not migrating. */
 /** Row 2, in the usual order: the source confirms and lets the VM go, then the destination runs it. */
 export function succeed(table: MigrationTable, vmId: string = VM): void {
   const { source, destination } = entry(table, vmId);
@@ -140,6 +139,7 @@ export function failAttempt(table: MigrationTable, vmId: string = VM, progress?:
   unwrap(report(table, destination.hostId as string, [[vmId, DOWN]]));
 }
 
+/** The VM's entry in the table; fails the test when it is not migrating. */
 export function entry(table: MigrationTable, vmId: string = VM): Migration {
   const found = table.entryOf(vmId);
   if (found === undefined) throw new Error(`VM ${vmId} is not in the migration table`);
