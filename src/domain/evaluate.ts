@@ -18,6 +18,8 @@ export interface EntryView {
   readonly sourceHostStatus: HostStatus | null;
   readonly destinationHostStatus: HostStatus | null;
   readonly sourceConfirmed: boolean;
+  /** The source has not confirmed within the start timeout (an engine-started attempt only). */
+  readonly confirmationOverdue?: boolean;
 }
 
 export interface Evaluation {
@@ -54,14 +56,21 @@ const IN_PROGRESS_VIEW = {
 
 export function evaluate(entry: EntryView): Evaluation {
   const { source, destination, sourceHostStatus, destinationHostStatus } = entry;
-  const reasons = [stallOf('source', source, sourceHostStatus), stallOf('destination', destination, destinationHostStatus)].filter(
-    (r): r is string => r !== null,
-  );
+  const reasons = [
+    stallOf('source', source, sourceHostStatus),
+    stallOf('destination', destination, destinationHostStatus),
+    // The start timeout is held back while the destination shows the VM arriving: say so.
+    entry.confirmationOverdue === true && !entry.sourceConfirmed ? 'the source has not confirmed the migration within the start timeout' : null,
+  ].filter((r): r is string => r !== null);
   const stalled = reasons.length > 0;
   const stalledReason = stalled ? reasons.join('; ') : null;
 
   if (source.report === null || destination.report === null) {
-    return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth: false, rule: null };
+    // An unconfirmed source still runs the VM (its UP is only not applied): a destination that
+    // runs it too, past the start timeout, is a VM on two hosts.
+    const runningOnBoth =
+      entry.confirmationOverdue === true && !entry.sourceConfirmed && destination.report === ReportedVmStatus.UP && isTrusted(destination, destinationHostStatus);
+    return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule: null };
   }
   const rule = decide(source.report, destination.report);
   const trusted = isTrusted(source, sourceHostStatus) && isTrusted(destination, destinationHostStatus);

@@ -8,7 +8,7 @@
  */
 import { BoundedLog, type ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluate, type EntryView, type Evaluation } from './evaluate.js';
 import { isNormalExit, messages } from './messages.js';
 import type {
   CancelMigrationInput,
@@ -96,6 +96,8 @@ interface Recording {
   events: EngineEvent[];
   commands: HostCommand[];
   now: Millis;
+  /** VMs first heard of in this command: their first transition comes from nothing (`from: null`). */
+  newVms: Set<string>;
 }
 
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
@@ -328,10 +330,14 @@ export class MigrationTable {
       for (const stale of due) {
         const entry = this.state.entries.get(stale.vmId);
         if (entry === undefined || entry.id !== stale.id || entry.sourceConfirmed) continue;
-        // The main idea holds here too: no verdict while a side is frozen or the destination shows the VM arriving.
-        if (evaluate(this.viewOf(entry)).stalled) continue;
+        // The main idea holds here too: no verdict while a side is frozen...
+        if (evaluate({ ...this.viewOf(entry, now), confirmationOverdue: false }).stalled) continue;
+        // ...nor while the destination shows the VM arriving (or running): the entry waits, stalled, for a side to change.
         const arriving = entry.destination.report === ReportedVmStatus.MIGRATING_TO || entry.destination.report === ReportedVmStatus.UP;
-        if (arriving) continue;
+        if (arriving) {
+          this.settle(rec, entry, Cause.START_TIMEOUT, entry.source.hostId);
+          continue;
+        }
         const outcome = entry.cancelRequested ? MigrationState.CANCELLED : MigrationState.FAILED;
         // Tell the source to drop the order in case it arrives late.
         this.command(rec, HostCommandKind.CANCEL, entry);
@@ -518,7 +524,7 @@ export class MigrationTable {
 
   /** The seed's second way into the table: a host reports a migration Transit does not know of. */
   private discover(rec: Recording, hostId: string, item: VmReportInput): void {
-    const vm = this.state.vms.get(item.vmId) ?? this.state.createVm(item.vmId);
+    const vm = this.vmFor(rec, item.vmId);
     const heard: Side = { hostId, report: item.status, heardAt: ++this.heardCounter, fenced: false, exitReason: null };
     const peer = item.peerHostId ?? null;
     let entry: Migration;
@@ -546,7 +552,7 @@ export class MigrationTable {
   }
 
   private reportedUp(rec: Recording, hostId: string, vmId: string): void {
-    const vm = this.state.vms.get(vmId) ?? this.state.createVm(vmId);
+    const vm = this.vmFor(rec, vmId);
     if (vm.hostId === hostId && vm.status === VmStatus.UP) return;
     if (vm.hostId === hostId && vm.status === VmStatus.UNKNOWN) return this.restoreUnknown(rec, vmId, hostId, Cause.HOST_REPORT);
     const before = vmStateOf(vm);
@@ -562,7 +568,8 @@ export class MigrationTable {
   private reportedDown(rec: Recording, hostId: string, item: VmReportInput): void {
     const existing = this.state.vms.get(item.vmId);
     if (existing === undefined) {
-      this.state.createVm(item.vmId); // known from now on, DOWN nowhere
+      const vm = this.vmFor(rec, item.vmId); // known from now on, DOWN nowhere
+      this.vmTransition(rec, Cause.HOST_REPORT, vm, vmStateOf(vm), hostId, null, true);
       return;
     }
     if (existing.hostId !== hostId) return; // another host does not run it: nothing changes
@@ -603,7 +610,7 @@ export class MigrationTable {
 
   /** Evaluates an entry's next snapshot and either keeps it in flight or ends it as the table decides. */
   private settle(rec: Recording, candidate: Migration, cause: Cause, hostId: string | null): void {
-    const verdict = evaluate(this.viewOf(candidate));
+    const verdict = evaluate(this.viewOf(candidate, rec.now));
     if (verdict.outcome === MigrationState.IN_PROGRESS) return this.keepInFlight(rec, candidate, verdict, cause, hostId);
     const outcome = verdict.outcome === MigrationState.FAILED && candidate.cancelRequested ? MigrationState.CANCELLED : verdict.outcome;
     if (outcome === MigrationState.FAILED && candidate.destinationChoice === DestinationChoice.ENGINE) {
@@ -721,7 +728,7 @@ export class MigrationTable {
   // =============================================================================================
 
   private run<T>(body: (rec: Recording) => Outcome<T>): Outcome<T> {
-    const rec: Recording = { transitions: [], events: [], commands: [], now: this.options.clock() };
+    const rec: Recording = { transitions: [], events: [], commands: [], now: this.options.clock(), newVms: new Set() };
     const result = body(rec);
     for (const t of rec.transitions) this.transitions.append(t);
     for (const e of rec.events) this.events.append(e);
@@ -740,7 +747,7 @@ export class MigrationTable {
     return result;
   }
 
-  private viewOf(entry: Migration) {
+  private viewOf(entry: Migration, now: Millis): EntryView {
     const statusOf = (id: string | null) => (id === null ? null : (this.state.hosts.get(id)?.status ?? null));
     return {
       source: entry.source,
@@ -748,6 +755,8 @@ export class MigrationTable {
       sourceHostStatus: statusOf(entry.source.hostId),
       destinationHostStatus: statusOf(entry.destination.hostId),
       sourceConfirmed: entry.sourceConfirmed,
+      confirmationOverdue:
+        entry.destinationChoice !== DestinationChoice.DISCOVERED && now - entry.attemptStartedAt >= this.options.migrationStartTimeoutMs,
     };
   }
 
@@ -833,7 +842,8 @@ export class MigrationTable {
 
   private isStale(host: Host, input: ReportVmStatusesInput): boolean {
     if (input.sequence == null || host.lastSequence === null) return false;
-    const sameBoot = (input.bootId ?? null) === host.bootId;
+    // A batch without a bootId comes from the boot the host last named.
+    const sameBoot = input.bootId == null || input.bootId === host.bootId;
     return sameBoot && input.sequence <= host.lastSequence;
   }
 
@@ -846,11 +856,29 @@ export class MigrationTable {
     this.event(rec, EventType.REPORT_IGNORED, messages.reportIgnored(entry.vmId, hostId, why), entry, entry.vmId, hostId);
   }
 
-  private vmTransition(rec: Recording, cause: Cause, vm: VmRecord, before: VmState, hostId: string | null, migration: Migration | null): void {
+  /** The VM's record, created (DOWN, on no host) when Transit first hears of it. */
+  private vmFor(rec: Recording, vmId: string): VmRecord {
+    const known = this.state.vms.get(vmId);
+    if (known !== undefined) return known;
+    rec.newVms.add(vmId);
+    return this.state.createVm(vmId);
+  }
+
+  private vmTransition(
+    rec: Recording,
+    cause: Cause,
+    vm: VmRecord,
+    state: VmState,
+    hostId: string | null,
+    migration: Migration | null,
+    always = false,
+  ): void {
     const to = vmStateOf(vm);
-    if (migration === null && sameVmState(before, to)) return;
+    const isNew = rec.newVms.delete(vm.id);
+    const before = isNew ? null : state;
+    if (!always && migration === null && before !== null && sameVmState(before, to)) return;
     const hostIds = new Set<string>();
-    for (const h of [hostId, before.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId]) if (h != null) hostIds.add(h);
+    for (const h of [hostId, before?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId]) if (h != null) hostIds.add(h);
     rec.transitions.push({
       seq: ++this.seq,
       at: rec.now,

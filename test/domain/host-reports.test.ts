@@ -79,8 +79,20 @@ describe('host report batches', () => {
 
   it('should make a VM first heard of through a DOWN known, DOWN, on no host', () => {
     const { table } = createTable();
+    const before = table.latestSeq;
     unwrap(report(table, SOURCE, [[VM, DOWN]]));
     expect(vmOf(table)).toMatchObject({ status: VmStatus.DOWN, hostId: null, migrationId: null });
+    // Becoming known is a change too: one transition, from nothing.
+    const vmTransitions = transitionsSince(table, before).filter((t) => t.vmId === VM);
+    expect(vmTransitions).toMatchObject([{ from: null, to: { status: VmStatus.DOWN, hostId: null } }]);
+  });
+
+  it('should show a VM first heard of as UP coming from nothing', () => {
+    const { table } = createTable();
+    const before = table.latestSeq;
+    unwrap(report(table, SOURCE, [[VM, UP]]));
+    const vmTransitions = transitionsSince(table, before).filter((t) => t.vmId === VM);
+    expect(vmTransitions).toMatchObject([{ from: null, to: { status: VmStatus.UP, hostId: SOURCE } }]);
   });
 
   it('should change nothing on a DOWN from a host that does not run the VM', () => {

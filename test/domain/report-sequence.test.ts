@@ -47,6 +47,15 @@ describe('report sequences', () => {
     expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: 1, bootId: BOOT_2 }), ErrorCode.STALE_REPORT, 'sequence');
   });
 
+  it('should take a batch without a bootId as coming from the boot the host last named', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    expectRefused(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ - 1 }), ErrorCode.STALE_REPORT, 'sequence');
+    expect(vmOf(table).status).toBe(VmStatus.UP);
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ + 1 }));
+    expect(table.host(SOURCE)).toMatchObject({ bootId: BOOT_1, lastSequence: SEQ + 1 });
+  });
+
   it('should always accept a batch without a sequence', () => {
     const { table } = createTable();
     unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));

@@ -28,6 +28,7 @@ import {
 } from '../utils/domain.js';
 
 const NOT_STARTED = 'the source did not start the migration';
+const CONFIRMATION_OVERDUE = 'the source has not confirmed the migration within the start timeout';
 
 describe('the start timeout', () => {
   let t: TestTable;
@@ -100,6 +101,30 @@ describe('the start timeout', () => {
 
     unwrap(report(table, DESTINATION, []));
     table.tick();
+    expect(table.migration(migrationId)?.state).toBe(MigrationState.FAILED);
+  });
+
+  it('should wait, stalled, past the timeout while the destination reports the VM arriving', () => {
+    report(table, DESTINATION, [[VM, MIGRATING_TO]]);
+    letStartTimeoutPass();
+    expect(entry(table)).toMatchObject({ state: MigrationState.IN_PROGRESS, stalled: true, stalledReason: CONFIRMATION_OVERDUE });
+    expect(eventsOf(table, EventType.MIGRATION_STALLED, VM)).toHaveLength(1);
+    expect(eventsOf(table, EventType.VM_RUNNING_ON_BOTH_HOSTS, VM)).toHaveLength(0);
+  });
+
+  it('should raise VM_RUNNING_ON_BOTH_HOSTS once when the destination runs the VM and the source never confirmed', () => {
+    report(table, SOURCE, [[VM, UP]]); // not applied: sent before the order
+    report(table, DESTINATION, [[VM, UP]]);
+    letStartTimeoutPass();
+    report(table, SOURCE, [[VM, UP]]); // both hosts stay alive
+    report(table, DESTINATION, [[VM, UP]]);
+    letStartTimeoutPass();
+    expect(entry(table)).toMatchObject({ state: MigrationState.IN_PROGRESS, stalled: true, stalledReason: CONFIRMATION_OVERDUE, runningOnBoth: true });
+    expect(eventsOf(table, EventType.VM_RUNNING_ON_BOTH_HOSTS, VM)).toHaveLength(1);
+    // One side changing decides: the destination drops it, and the timeout ends the attempt.
+    report(table, SOURCE, [[VM, UP]]);
+    report(table, DESTINATION, [[VM, DOWN]]);
+    letStartTimeoutPass();
     expect(table.migration(migrationId)?.state).toBe(MigrationState.FAILED);
   });
 
