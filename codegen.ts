@@ -19,6 +19,8 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         strictScalars: true,
+        // A nullable field is `T | null` in results, not optional: what the server sends.
+        avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
         scalars: { DateTime: 'string', SafeInt: 'number', ID: 'string' },
       },
     },

@@ -53,3 +53,30 @@ export async function completeMigration(server: TestServer, vmId: string, source
   await report(server, source, [{ vmId, status: 'DOWN', exitReason: 'MIGRATION_SUCCEEDED' }]);
   await report(server, destination, [{ vmId, status: 'UP' }]);
 }
+
+/**
+ * Keeps a host reporting, one VM at a time, as fast as the server answers: each report turns one
+ * of `vmIds` DOWN or back UP, so every report makes a transition and every other one an event.
+ */
+export function keepReporting(server: TestServer, hostId: string, vmIds: readonly string[]): { reports: () => number; stop: () => Promise<void> } {
+  let running = true;
+  let count = 0;
+  const done = (async () => {
+    while (running) {
+      const vmId = vmIds[count % vmIds.length] as string;
+      const status = Math.floor(count / vmIds.length) % 2 === 0 ? 'DOWN' : 'UP';
+      await report(server, hostId, [{ vmId, status }]);
+      count++;
+    }
+  })();
+  return {
+    reports: () => count,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** The sequence number in a transition or event cursor. */
+export const seqOf = (cursor: string): number => Number(cursor.slice(cursor.lastIndexOf(':') + 1));
