@@ -41,7 +41,8 @@ export interface App {
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
 export const newEpoch = (now: Millis): string => `${now.toString(36)}${randomBytes(4).readUInt32BE(0).toString(36).padStart(7, '0')}`;
 
-const GRAPHIQL_QUERY = /* GraphQL */ `# Transit: hosts, VMs and the migrations between them.
+/** What GraphiQL opens with. */
+export const GRAPHIQL_QUERY = /* GraphQL */ `# Transit: hosts, VMs and the migrations between them.
 # Subscriptions run over WebSocket here: try \`subscription { transitions { cursor cause vmId to { status hostId } } }\`.
 query Overview {
   engine { epoch cursor version }

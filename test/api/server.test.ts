@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GRAPHIQL_QUERY } from '../../src/server/app.js';
 import { graphql } from '../gql/index.js';
 import { arrange, migrate } from '../utils/api.js';
 import { startServer, serverPerTest } from '../utils/server.js';
@@ -54,6 +55,15 @@ describe('the server', () => {
       const page = await response.text();
       expect(page).toContain('"subscriptionsProtocol":"WS"');
       expect(page).toContain('"title":"Transit"');
+    });
+
+    it("should open GraphiQL on a query that runs", async () => {
+      await arrange(server(), { 'host-a': ['vm-1'], 'host-b': [] });
+      await migrate(server(), 'vm-1', 'host-b');
+      const { status, result } = await server().requestText(GRAPHIQL_QUERY);
+      expect(status).toBe(200);
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toMatchObject({ hosts: [{ id: 'host-a' }, { id: 'host-b' }], migrations: { edges: [{ node: { vm: { id: 'vm-1' } } }] } });
     });
 
     it('should serve graphql-ws on the same port and path as HTTP', async () => {
