@@ -102,17 +102,7 @@ export class HostAgent {
   }
 
   start(): void {
-    this.unsubscribe = this.client.subscribe<{ hostCommands: MigrationOrder }>(
-      { query: HOST_COMMANDS, variables: { hostId: this.options.hostId } },
-      {
-        next: (result) => {
-          if (result.data?.hostCommands) this.onOrder(result.data.hostCommands);
-          else if (result.errors) this.options.onError?.(result.errors);
-        },
-        error: (error) => this.options.onError?.(error),
-        complete: () => undefined,
-      },
-    );
+    this.followOrders();
     this.unwatch = this.options.adapter.watch((change) => {
       this.changed.set(change.vmId, change);
       this.kick();
@@ -136,6 +126,32 @@ export class HostAgent {
     this.unsubscribe?.();
     await this.flushing?.catch(() => undefined);
     await this.client.dispose();
+  }
+
+  /**
+   * Subscribes to the host's orders. The client resubscribes by itself after a reconnect; when the
+   * engine ends the stream (shutdown, SUBSCRIBER_TOO_SLOW), the agent subscribes again: the engine
+   * replays the pending orders first, so none is missed.
+   */
+  private followOrders(): void {
+    if (this.stopped) return;
+    const again = () => {
+      if (!this.stopped) setTimeout(() => this.followOrders(), this.options.reconnectDelayMs ?? 250);
+    };
+    this.unsubscribe = this.client.subscribe<{ hostCommands: MigrationOrder }>(
+      { query: HOST_COMMANDS, variables: { hostId: this.options.hostId } },
+      {
+        next: (result) => {
+          if (result.data?.hostCommands) this.onOrder(result.data.hostCommands);
+          else if (result.errors) this.options.onError?.(result.errors);
+        },
+        error: (error) => {
+          this.options.onError?.(error);
+          again();
+        },
+        complete: again,
+      },
+    );
   }
 
   private onOrder(order: MigrationOrder): void {
@@ -184,18 +200,27 @@ export class HostAgent {
     }
   }
 
+  /**
+   * One mutation over the agent's WebSocket. The operation is left to complete by itself: disposing
+   * it right after its result (before the server's `complete` arrives) makes graphql-ws 6 release
+   * its connection lock twice, and after a few reports the client closes the socket and every
+   * subscription with it. Only an operation that timed out is disposed.
+   */
   private request(batch: ReportBatch): Promise<ReportResult | null> {
     const timeoutMs = this.options.reportTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       let settled = false;
+      let completed = false;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        dispose();
         fn();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`report ${batch.sequence} not answered within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(() => {
+        if (!completed) dispose();
+        finish(() => reject(new Error(`report ${batch.sequence} not answered within ${timeoutMs} ms`)));
+      }, timeoutMs);
       const dispose = this.client.subscribe<ReportResult>(
         {
           query: REPORT_VM_STATUSES,
@@ -218,8 +243,14 @@ export class HostAgent {
         },
         {
           next: (result) => finish(() => (result.data ? resolve(result.data) : reject(new Error(JSON.stringify(result.errors))))),
-          error: (error) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
-          complete: () => finish(() => resolve(null)),
+          error: (error) => {
+            completed = true;
+            finish(() => reject(error instanceof Error ? error : new Error(String(error))));
+          },
+          complete: () => {
+            completed = true;
+            finish(() => resolve(null));
+          },
         },
       );
     });
