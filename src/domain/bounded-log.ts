@@ -42,11 +42,16 @@ export class BoundedLog<T extends Sequenced> {
     return this.count === 0 ? undefined : this.at(this.count - 1);
   }
 
-  /** Every kept item with seq > `afterSeq`, oldest first; refused when some such item was evicted. */
-  readAfter(afterSeq: number): ReadAfter<T> {
-    if (afterSeq < this.evictedThrough) return { ok: false, reason: 'EVICTED' };
+  /** Whether every item after `afterSeq` is still kept (a reader there can resume). */
+  keepsAfter(afterSeq: number): boolean {
+    return afterSeq >= this.evictedThrough;
+  }
+
+  /** Up to `limit` kept items with seq > `afterSeq`, oldest first; refused when some such item was evicted. */
+  readAfter(afterSeq: number, limit = Number.POSITIVE_INFINITY): ReadAfter<T> {
+    if (!this.keepsAfter(afterSeq)) return { ok: false, reason: 'EVICTED' };
     const items: T[] = [];
-    for (let i = this.firstIndexAfter(afterSeq); i < this.count; i++) items.push(this.at(i));
+    for (let i = this.firstIndexAfter(afterSeq); i < this.count && items.length < limit; i++) items.push(this.at(i));
     return { ok: true, items };
   }
 

@@ -134,6 +134,8 @@ export interface EngineEvent {
   readonly vmId: string | null;
   readonly hostId: string | null;
   readonly migrationId: string | null;
+  /** Every host the event concerns (its host, and both sides of its migration), for filtering. */
+  readonly hostIds: readonly string[];
 }
 
 /** An order on a host agent's command stream. */

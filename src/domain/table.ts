@@ -411,12 +411,19 @@ export class MigrationTable {
     return { items, hasNextPage: hasMore };
   }
 
-  transitionsAfter(afterSeq: number): ReadAfter<Transition> {
-    return this.transitions.readAfter(afterSeq);
+  /** Up to `limit` kept transitions after `afterSeq`, or EVICTED when some were dropped from the history. */
+  transitionsAfter(afterSeq: number, limit?: number): ReadAfter<Transition> {
+    return this.transitions.readAfter(afterSeq, limit);
   }
 
-  eventsAfter(afterSeq: number): ReadAfter<EngineEvent> {
-    return this.events.readAfter(afterSeq);
+  /** Up to `limit` kept events after `afterSeq`, or EVICTED when some were dropped from the history. */
+  eventsAfter(afterSeq: number, limit?: number): ReadAfter<EngineEvent> {
+    return this.events.readAfter(afterSeq, limit);
+  }
+
+  /** Whether a reader of the event log at `afterSeq` has missed nothing that was dropped. */
+  eventsKeptAfter(afterSeq: number): boolean {
+    return this.events.keepsAfter(afterSeq);
   }
 
   /** Reads a cursor of this engine run: its seq, or why it cannot be resumed from. */
@@ -919,7 +926,9 @@ export class MigrationTable {
     hostId: string | null = migration?.source.hostId ?? null,
     severity: Severity = EVENT_SEVERITY[type],
   ): void {
-    rec.events.push({ seq: ++this.seq, at: rec.now, type, severity, message, vmId, hostId, migrationId: migration?.id ?? null });
+    const hostIds = new Set<string>();
+    for (const h of [hostId, migration?.source.hostId, migration?.destination.hostId]) if (h != null) hostIds.add(h);
+    rec.events.push({ seq: ++this.seq, at: rec.now, type, severity, message, vmId, hostId, migrationId: migration?.id ?? null, hostIds: [...hostIds] });
   }
 
   private hostEvent(rec: Recording, type: EventType, message: string, hostId: string): void {
@@ -978,5 +987,9 @@ function sameEntry(a: Migration, b: Migration): boolean {
 }
 
 function matchesEvent(e: EngineEvent, filter: { vmId?: string | null; hostId?: string | null; type?: EventType | null }): boolean {
-  return (filter.vmId == null || e.vmId === filter.vmId) && (filter.hostId == null || e.hostId === filter.hostId) && (filter.type == null || e.type === filter.type);
+  return (
+    (filter.vmId == null || e.vmId === filter.vmId) &&
+    (filter.hostId == null || e.hostIds.includes(filter.hostId)) &&
+    (filter.type == null || e.type === filter.type)
+  );
 }

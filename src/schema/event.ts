@@ -39,7 +39,7 @@ interface EventPageArgs {
 /** A page of the event log after a cursor; a cursor whose successors were evicted asks for a resync, never skips. */
 function eventPage(table: MigrationTable, args: EventPageArgs) {
   const afterSeq = readLogCursor(table, args.after);
-  if (args.after != null && !table.eventsAfter(afterSeq).ok) {
+  if (args.after != null && !table.eventsKeptAfter(afterSeq)) {
     throw requestError(RequestErrorCode.RESYNC_REQUIRED, `events after ${args.after} are no longer kept: read the log again from its start`);
   }
   return connection(table.eventLog(args, afterSeq, pageSize(args.first)), (e) => logCursor(table, e.seq));

@@ -30,7 +30,7 @@ const matchesTransition = ({ vmId, hostId }: FeedFilter) => (t: Transition) =>
   (vmId == null || t.vmId === vmId) && (hostId == null || t.hostIds.includes(hostId));
 
 const matchesEvent = ({ vmId, hostId }: FeedFilter) => (e: EngineEvent) =>
-  (vmId == null || e.vmId === vmId) && (hostId == null || e.hostId === hostId);
+  (vmId == null || e.vmId === vmId) && (hostId == null || e.hostIds.includes(hostId));
 
 /**
  * The kept items with `afterSeq < seq <= untilSeq` that match, a page at a time. When the history
@@ -38,32 +38,34 @@ const matchesEvent = ({ vmId, hostId }: FeedFilter) => (e: EngineEvent) =>
  * never silently skipped ahead.
  */
 function historyBacklog<T extends { seq: number }>(
-  read: (afterSeq: number) => ReadAfter<T>,
+  read: (afterSeq: number, limit: number) => ReadAfter<T>,
   afterSeq: number,
   untilSeq: number,
   matches: (item: T) => boolean,
 ): Backlog<T> {
   let position = afterSeq;
   return (limit) => {
-    if (position >= untilSeq) return [];
-    const kept = read(position);
-    if (!kept.ok) {
-      return requestError(
-        RequestErrorCode.RESYNC_REQUIRED,
-        `the history after ${position} is no longer kept (the history limit was reached): query the current state, then subscribe afresh`,
-      );
-    }
+    // Read `limit` kept items at a time (never the whole tail); an empty page means drained, so
+    // keep reading while a filter leaves a page empty.
     const page: T[] = [];
-    for (const item of kept.items) {
-      if (item.seq > untilSeq) break;
-      if (!matches(item)) continue;
-      page.push(item);
-      if (page.length === limit) {
+    while (page.length === 0 && position < untilSeq) {
+      const kept = read(position, limit);
+      if (!kept.ok) {
+        return requestError(
+          RequestErrorCode.RESYNC_REQUIRED,
+          `the history after ${position} is no longer kept (the history limit was reached): query the current state, then subscribe afresh`,
+        );
+      }
+      if (kept.items.length === 0) position = untilSeq;
+      for (const item of kept.items) {
+        if (item.seq > untilSeq) {
+          position = untilSeq;
+          break;
+        }
         position = item.seq;
-        return page;
+        if (matches(item)) page.push(item);
       }
     }
-    position = untilSeq;
     return page;
   };
 }
@@ -94,11 +96,11 @@ export class TableFeeds implements Feeds {
   }
 
   transitions(filter: FeedFilter): AsyncIterableIterator<Transition | GraphQLError> {
-    return this.resumable(filter, (seq) => this.table.transitionsAfter(seq), (changes) => changes.transitions, matchesTransition(filter));
+    return this.resumable(filter, (seq, limit) => this.table.transitionsAfter(seq, limit), (changes) => changes.transitions, matchesTransition(filter));
   }
 
   events(filter: FeedFilter): AsyncIterableIterator<EngineEvent | GraphQLError> {
-    return this.resumable(filter, (seq) => this.table.eventsAfter(seq), (changes) => changes.events, matchesEvent(filter));
+    return this.resumable(filter, (seq, limit) => this.table.eventsAfter(seq, limit), (changes) => changes.events, matchesEvent(filter));
   }
 
   /** The orders still pending for the host first (a reconnecting agent misses none), then new ones. */
@@ -119,7 +121,7 @@ export class TableFeeds implements Feeds {
 
   private resumable<T extends { seq: number }>(
     filter: FeedFilter,
-    read: (afterSeq: number) => ReadAfter<T>,
+    read: (afterSeq: number, limit: number) => ReadAfter<T>,
     pick: (changes: ChangeSet) => readonly T[],
     matches: (item: T) => boolean,
   ): AsyncIterableIterator<T | GraphQLError> {

@@ -40,6 +40,16 @@ describe('bounded history', () => {
     expect(table.eventsAfter(0)).toEqual({ ok: false, reason: 'EVICTED' });
   });
 
+  it('should read the kept history a page at a time', () => {
+    const { table, transitions } = longHistory();
+    const kept = transitions.slice(-SMALL_HISTORY);
+    const after = (kept[0] as Transition).seq - 1;
+    expect(table.transitionsAfter(after, 2)).toEqual({ ok: true, items: kept.slice(0, 2) });
+    expect(table.transitionsAfter((kept[1] as Transition).seq, 2)).toEqual({ ok: true, items: kept.slice(2, 4) });
+    expect(table.eventsKeptAfter(0)).toBe(false);
+    expect(table.eventsKeptAfter(table.latestSeq)).toBe(true);
+  });
+
   it('should answer an empty list, not EVICTED, for the latest cursor', () => {
     const { table } = longHistory();
     expect(table.transitionsAfter(table.latestSeq)).toEqual({ ok: true, items: [] });

@@ -142,9 +142,17 @@ describe('transitions and events', () => {
       expect(items.every((e) => e.vmId === VM_2)).toBe(true);
     });
 
-    it('should filter by host', () => {
+    it('should filter by host: any host the event concerns, the destination of its migration included', () => {
       const table = busyLog();
-      expect(table.eventLog({ hostId: OTHER }, 0, 100).items.map((e) => [e.type, e.vmId])).toEqual([[EventType.REPORT_IGNORED, VM]]);
+      expect(table.eventLog({ hostId: OTHER }, 0, 100).items.map((e) => [e.type, e.vmId])).toEqual([
+        [EventType.MIGRATION_STARTED, VM_2], // OTHER is VM_2's destination
+        [EventType.REPORT_IGNORED, VM], // OTHER reported VM
+      ]);
+      // The ignored report is about VM's migration, so it concerns that migration's destination too.
+      expect(table.eventLog({ hostId: DESTINATION }, 0, 100).items.map((e) => [e.type, e.vmId])).toEqual([
+        [EventType.MIGRATION_STARTED, VM],
+        [EventType.REPORT_IGNORED, VM],
+      ]);
     });
 
     it('should filter by type, and by type and VM together', () => {
