@@ -1,12 +1,14 @@
 /**
  * A host agent: the small client a real host integration (a VDSM bridge) would run beside the
- * hypervisor. It connects to Transit over graphql-ws, follows its host's command stream, and reports
- * what the hypervisor observes: a full report on a fixed cadence and a partial one on every change.
+ * hypervisor. It connects to Transit over graphql-ws to follow its host's command stream, and
+ * reports what the hypervisor observes over HTTP: a full report on a fixed cadence and a partial one
+ * on every change.
  *
  * Contracts:
  * - Reports carry a `bootId` fixed per agent start and a `sequence` that increases with every batch,
  *   so the engine drops a delayed or duplicated batch instead of applying old news over new.
  * - Batches are sent one at a time; changes that arrive meanwhile are coalesced into the next one.
+ *   A batch is never delivered late: one that fails is dropped and a fresh full report follows.
  * - The command stream is resubscribed after every reconnect, and the engine replays the orders
  *   still pending for the host first; orders are applied once each, keyed by
  *   (migrationId, attempt, kind), so a replay never starts a migration twice.
@@ -45,6 +47,8 @@ export interface HostAgentOptions {
   /** Wraps the sender (fault injection). */
   readonly wrapSender?: (send: ReportSender) => ReportSender;
   readonly connectionParams?: Record<string, unknown>;
+  /** Headers of the report requests (e.g. `authorization`). */
+  readonly headers?: Record<string, string>;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -72,6 +76,7 @@ export class HostAgent {
   private unwatch: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
+  private readonly httpUrl: string;
 
   constructor(private readonly options: HostAgentOptions) {
     const base = options.reconnectDelayMs ?? 250;
@@ -97,6 +102,7 @@ export class HostAgent {
         },
       },
     });
+    this.httpUrl = options.url.replace(/^ws/, 'http');
     const direct: ReportSender = (batch) => this.request(batch);
     this.send = options.wrapSender ? options.wrapSender(direct) : direct;
   }
@@ -201,58 +207,38 @@ export class HostAgent {
   }
 
   /**
-   * One mutation over the agent's WebSocket. The operation is left to complete by itself: disposing
-   * it right after its result (before the server's `complete` arrives) makes graphql-ws 6 release
-   * its connection lock twice, and after a few reports the client closes the socket and every
-   * subscription with it. Only an operation that timed out is disposed.
+   * One report, as one HTTP request. Not over the WebSocket: graphql-ws resends an operation that
+   * was in flight when the connection dropped, so a batch computed before an engine restart could
+   * reach the new engine after the fact, and a new engine has no sequence to refuse it by. A
+   * batch that fails here is dropped; the next full report, computed afresh, replaces it.
    */
-  private request(batch: ReportBatch): Promise<ReportResult | null> {
-    const timeoutMs = this.options.reportTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let completed = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn();
-      };
-      const timer = setTimeout(() => {
-        if (!completed) dispose();
-        finish(() => reject(new Error(`report ${batch.sequence} not answered within ${timeoutMs} ms`)));
-      }, timeoutMs);
-      const dispose = this.client.subscribe<ReportResult>(
-        {
-          query: REPORT_VM_STATUSES,
-          variables: {
-            input: {
-              hostId: batch.hostId,
-              cluster: batch.cluster,
-              bootId: batch.bootId,
-              sequence: batch.sequence,
-              full: batch.full,
-              vms: batch.vms.map((vm) => ({
-                vmId: vm.vmId,
-                status: vm.status,
-                progress: vm.progress ?? null,
-                exitReason: vm.exitReason ?? null,
-                peerHostId: vm.peerHostId ?? null,
-              })),
-            },
+  private async request(batch: ReportBatch): Promise<ReportResult | null> {
+    const response = await fetch(this.httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...this.options.headers },
+      signal: AbortSignal.timeout(this.options.reportTimeoutMs ?? 10_000),
+      body: JSON.stringify({
+        query: REPORT_VM_STATUSES,
+        variables: {
+          input: {
+            hostId: batch.hostId,
+            cluster: batch.cluster,
+            bootId: batch.bootId,
+            sequence: batch.sequence,
+            full: batch.full,
+            vms: batch.vms.map((vm) => ({
+              vmId: vm.vmId,
+              status: vm.status,
+              progress: vm.progress ?? null,
+              exitReason: vm.exitReason ?? null,
+              peerHostId: vm.peerHostId ?? null,
+            })),
           },
         },
-        {
-          next: (result) => finish(() => (result.data ? resolve(result.data) : reject(new Error(JSON.stringify(result.errors))))),
-          error: (error) => {
-            completed = true;
-            finish(() => reject(error instanceof Error ? error : new Error(String(error))));
-          },
-          complete: () => {
-            completed = true;
-            finish(() => resolve(null));
-          },
-        },
-      );
+      }),
     });
+    const result = (await response.json()) as { data?: ReportResult | null; errors?: unknown };
+    if (!result.data) throw new Error(`report ${batch.sequence} refused: ${response.status} ${JSON.stringify(result.errors)}`);
+    return result.data;
   }
 }

@@ -12,12 +12,16 @@ import { faultyDelivery, type DeliveryStats } from './faults.js';
 import { graphqlHttp, type GraphQLRequest } from './graphql-http.js';
 import {
   CANCEL_MIGRATION,
+  IN_FLIGHT,
   MIGRATE_VM,
   REGISTER_HOST,
   REPORT_FENCE_RESULT,
   REPORT_HOST_STATUS,
   TRANSITIONS,
+  SPLIT_BRAIN_EVENTS,
   VMS_PAGE,
+  type EventsPage,
+  type InFlightPage,
   type TransitionView,
   type VmsPage,
 } from './operations.js';
@@ -104,6 +108,18 @@ export interface FleetSummary {
   delivery: DeliveryStats;
 }
 
+/** What a quiet fleet still disagrees on; every list empty means Transit tells the truth. */
+export interface FleetVerdict {
+  /** Verdicts that contradict what really happened. */
+  readonly contradictions: string[];
+  /** VMs Transit places other than where they really run. */
+  readonly divergence: string[];
+  /** Migrations still in flight. */
+  readonly undecided: string[];
+  /** VM_RUNNING_ON_BOTH_HOSTS events: no VM really ran on two hosts. */
+  readonly splitBrain: string[];
+}
+
 const STEP_MS = 100;
 
 export class Fleet {
@@ -117,11 +133,13 @@ export class Fleet {
   private readonly stalledMigrations = new Set<string>();
   private readonly inFlightMigrations = new Set<string>();
   private readonly downHosts = new Set<string>();
-  private readonly hungSince = new Map<string, number>();
+  /** Hung hosts: since when, and the fence outcome a test asked for (else drawn at random). */
+  private readonly hungSince = new Map<string, { since: number; fence: 'succeed' | 'fail' | null }>();
   private observer: Client | null = null;
   private lastCursor: string | null = null;
   private automationOn = true;
   private faultsOn = true;
+  private stopped = false;
 
   constructor(private readonly options: FleetOptions) {
     this.random = seededRandom(options.seed);
@@ -198,12 +216,59 @@ export class Fleet {
     }
   }
 
-  /** The observer's stream restarts after an engine restart (RESYNC_REQUIRED): count it. */
-  noteEngineRestart(): void {
-    this.summary.engineRestarts++;
+  /** A VM that runs, not migrating, on a host that answers, crashes now. Returns its id. */
+  injectCrash(): string | null {
+    const vmId = this.random.pick(this.world.movableVms());
+    if (vmId === undefined) return null;
+    this.world.crash(vmId);
+    this.summary.crashes++;
+    return vmId;
+  }
+
+  /** A host that answers stops answering now; the fencing agent deals with it after `fenceAfterMs`. */
+  injectHang(fence: 'succeed' | 'fail' | null = null): string | null {
+    const host = this.random.pick([...this.world.hosts.values()].filter((h) => h.state === 'UP'));
+    if (host === undefined) return null;
+    this.world.hang(host.id);
+    this.hungSince.set(host.id, { since: Date.now(), fence });
+    this.summary.hangs++;
+    return host.id;
+  }
+
+  /**
+   * After `quiesce`: waits until Transit has decided every migration and its view of every VM
+   * matches the truth, or `timeoutMs` passes. Returns what still disagrees (all empty: converged).
+   */
+  async converge(timeoutMs: number): Promise<FleetVerdict> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const verdict = await this.verdict().catch((error: unknown) => ({
+        contradictions: [],
+        divergence: [`Transit did not answer: ${error instanceof Error ? error.message : String(error)}`],
+        undecided: [],
+        splitBrain: [],
+      }));
+      const done = verdict.divergence.length === 0 && verdict.undecided.length === 0;
+      if (done || Date.now() > deadline) return verdict;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Every way Transit disagrees with the simulated truth right now. */
+  async verdict(): Promise<FleetVerdict> {
+    const inFlight = await this.gql<InFlightPage>(IN_FLIGHT);
+    const events = await this.gql<EventsPage>(SPLIT_BRAIN_EVENTS);
+    if (!inFlight.data || !events.data) throw new Error(`queries failed: ${JSON.stringify(inFlight.errors ?? events.errors)}`);
+    return {
+      contradictions: this.checker.contradictions(),
+      divergence: this.checker.divergence(await this.readVms()),
+      undecided: inFlight.data.migrations.edges.map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
+      splitBrain: events.data.events.edges.map(({ node }) => node.message),
+    };
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.all([...this.agents.values()].map((a) => a.stop()));
     this.agents.clear();
@@ -270,34 +335,19 @@ export class Fleet {
   private injectFaults(): void {
     if (!this.faultsOn) return;
     const { vmCrashesPerMinute, hostHangsPerMinute } = this.options.faults;
-    if (this.random.chance(vmCrashesPerMinute / 60)) {
-      const vmId = this.random.pick(this.world.movableVms());
-      if (vmId !== undefined) {
-        this.world.crash(vmId);
-        this.summary.crashes++;
-      }
-    }
-    if (this.random.chance(hostHangsPerMinute / 60)) {
-      // Keep most of the fleet up: at most a sixth of the hosts down at once.
-      const up = [...this.world.hosts.values()].filter((h) => h.state === 'UP');
-      if (up.length > (this.options.hosts * 5) / 6) {
-        const host = this.random.pick(up);
-        if (host !== undefined) {
-          this.world.hang(host.id);
-          this.hungSince.set(host.id, Date.now());
-          this.summary.hangs++;
-        }
-      }
-    }
+    if (this.random.chance(vmCrashesPerMinute / 60)) this.injectCrash();
+    // Keep most of the fleet up: at most a sixth of the hosts down at once.
+    const up = [...this.world.hosts.values()].filter((h) => h.state === 'UP').length;
+    if (this.random.chance(hostHangsPerMinute / 60) && up > (this.options.hosts * 5) / 6) this.injectHang();
   }
 
   /** The fencing agent: a host silent for `fenceAfterMs` is reported NON_RESPONSIVE, then fenced. */
   private async fenceHungHosts(): Promise<void> {
-    for (const [hostId, since] of [...this.hungSince]) {
+    for (const [hostId, { since, fence }] of [...this.hungSince]) {
       if (Date.now() - since < this.options.fenceAfterMs) continue;
       this.hungSince.delete(hostId);
       await this.gql(REPORT_HOST_STATUS, { input: { hostId, status: 'NON_RESPONSIVE' } }).catch(() => null);
-      const succeeded = !this.random.chance(this.options.faults.fenceFailure);
+      const succeeded = fence === null ? !this.random.chance(this.options.faults.fenceFailure) : fence === 'succeed';
       if (succeeded) this.world.fence(hostId);
       await this.gql(REPORT_FENCE_RESULT, {
         input: { hostId, succeeded, method: 'AUTOMATIC', message: succeeded ? 'power cycled by the simulator' : 'the power switch did not answer' },
@@ -316,37 +366,37 @@ export class Fleet {
   }
 
   private observe(): void {
-    this.observer = createClient({
-      url: this.wsUrl(),
-      webSocketImpl: WebSocket,
-      retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => true,
-      retryWait: () => new Promise((resolve) => setTimeout(resolve, 300)),
-    });
+    // No automatic retry: the client would resubscribe with the cursor of the first subscribe.
+    // The observer resubscribes itself, always from the last cursor it saw.
+    this.observer = createClient({ url: this.wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0 });
     this.subscribeTransitions();
   }
 
   private subscribeTransitions(): void {
+    if (this.stopped) return;
+    const again = () => setTimeout(() => this.subscribeTransitions(), 300);
     this.observer?.subscribe<{ transitions: TransitionView }>(
       { query: TRANSITIONS, variables: { after: this.lastCursor } },
       {
         next: (result) => {
           if (result.data?.transitions) this.onTransition(result.data.transitions);
+          // The stream's end arrives as a result with errors: after an engine restart the old cursor
+          // is refused (RESYNC_REQUIRED), and the observer starts over, fresh.
+          else if (result.errors?.some((e) => e.extensions?.code === 'RESYNC_REQUIRED')) this.resync();
+          else if (result.errors) this.options.onError?.(result.errors);
         },
-        error: (error) => {
-          // After an engine restart the old cursor is refused (RESYNC_REQUIRED): start over, fresh.
-          const codes = Array.isArray(error) ? error.map((e: { extensions?: { code?: string } }) => e.extensions?.code) : [];
-          if (codes.includes('RESYNC_REQUIRED')) {
-            this.lastCursor = null;
-            this.inFlightMigrations.clear();
-            this.stalledMigrations.clear();
-            this.downHosts.clear();
-          } else this.options.onError?.(error);
-          setTimeout(() => this.subscribeTransitions(), 300);
-        },
-        complete: () => setTimeout(() => this.subscribeTransitions(), 300),
+        error: again, // the engine is away: try again from the last cursor
+        complete: again,
       },
     );
+  }
+
+  private resync(): void {
+    this.summary.engineRestarts++;
+    this.lastCursor = null;
+    this.inFlightMigrations.clear();
+    this.stalledMigrations.clear();
+    this.downHosts.clear();
   }
 
   private onTransition(t: TransitionView): void {

@@ -82,3 +82,23 @@ export interface VmsPage {
     readonly pageInfo: { readonly hasNextPage: boolean; readonly endCursor: string | null };
   };
 }
+
+export const IN_FLIGHT = /* GraphQL */ `
+  query SimInFlight {
+    migrations(state: IN_PROGRESS, first: 100) { edges { node { id vm { id } stalled stalledReason } } }
+  }
+`;
+
+export interface InFlightPage {
+  readonly migrations: { readonly edges: readonly { readonly node: { readonly id: string; readonly vm: { readonly id: string }; readonly stalled: boolean; readonly stalledReason: string | null } }[] };
+}
+
+export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `
+  query SimSplitBrain {
+    events(type: VM_RUNNING_ON_BOTH_HOSTS, first: 100) { edges { node { message } } }
+  }
+`;
+
+export interface EventsPage {
+  readonly events: { readonly edges: readonly { readonly node: { readonly message: string } }[] };
+}

@@ -32,13 +32,15 @@ async function main(): Promise<void> {
   status.stop();
   console.log('\nStopping faults and letting the table converge...');
   fleet.quiesce();
-  await new Promise((resolve) => setTimeout(resolve, options.fullReportIntervalMs * 3));
-  const contradictions = fleet.checker.contradictions();
-  const divergence = fleet.checker.divergence(await fleet.readVms());
+  const verdict = await fleet.converge(options.fullReportIntervalMs * 10);
   await fleet.stop();
-  console.log(`${fleet.checker.decided} verdicts checked: ${contradictions.length} contradict the truth; ${divergence.length} VMs differ.`);
-  for (const line of [...contradictions, ...divergence].slice(0, 20)) console.log(`  ${line}`);
-  process.exitCode = contradictions.length + divergence.length === 0 ? 0 : 1;
+  const problems = [...verdict.contradictions, ...verdict.divergence, ...verdict.undecided, ...verdict.splitBrain];
+  console.log(
+    `${fleet.checker.decided} verdicts checked: ${verdict.contradictions.length} contradict the truth; ` +
+      `${verdict.divergence.length} VMs differ; ${verdict.undecided.length} migrations undecided; ${verdict.splitBrain.length} split-brain events.`,
+  );
+  for (const line of problems.slice(0, 20)) console.log(`  ${line}`);
+  process.exitCode = problems.length === 0 ? 0 : 1;
 }
 
 main().catch((error: unknown) => {

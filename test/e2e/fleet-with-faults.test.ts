@@ -1,0 +1,88 @@
+/**
+ * The service doing its real job end to end: a simulated fleet of host agents over graphql-ws,
+ * an automation loop, a fencing agent, and every fault kind of the issue — migration failures,
+ * VM crashes, hosts that stop answering (fenced, successfully or not), duplicated and reordered
+ * report deliveries, and an engine restart — against a real server. Every verdict Transit gives
+ * must agree with what the simulator knows really happened.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/server/app.js';
+import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
+import { fastFleet, sleep, startEngine, until } from '../utils/fleet.js';
+
+const MIGRATIONS = 70;
+const AT_LEAST_DECIDED = 50;
+const CONVERGENCE_MS = 20_000;
+
+describe('a fleet with every fault kind', () => {
+  let app: App;
+  let fleet: Fleet;
+  let verdict: FleetVerdict;
+
+  beforeAll(async () => {
+    const engine = await startEngine();
+    app = engine.app;
+    fleet = fastFleet(engine.url, {
+      seed: 42,
+      migrationsPerSecond: 8,
+      maxMigrations: MIGRATIONS,
+      faults: {
+        migrationFailure: 0.2,
+        cancel: 0.05,
+        vmCrashesPerMinute: 0, // injected below, at known times
+        hostHangsPerMinute: 0,
+        fenceFailure: 0,
+        duplicateReport: 0.1,
+        reorderReport: 0.1,
+      },
+    });
+    await fleet.start();
+    await sleep(1_500);
+    fleet.injectCrash();
+    fleet.injectHang('succeed');
+    await until(() => fleet.migrationsStarted >= MIGRATIONS / 3, 'a third of the migrations');
+    // The engine restarts: an empty table, rebuilt from the hosts' reports on the same port.
+    await app.stop();
+    app = (await startEngine(engine.port)).app;
+    fleet.injectCrash();
+    await sleep(1_000);
+    fleet.injectHang('fail');
+    await until(() => fleet.migrationsStarted >= MIGRATIONS, 'every migration started', 30_000);
+    fleet.injectCrash();
+    await sleep(2_000);
+    fleet.quiesce();
+    verdict = await fleet.converge(CONVERGENCE_MS);
+  }, 90_000);
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await app?.stop();
+  });
+
+  it('should have exercised every fault kind', () => {
+    const s = fleet.summary;
+    expect(s.crashes).toBeGreaterThanOrEqual(3);
+    expect(s.hangs).toBe(2);
+    expect(s.fences).toBe(1);
+    expect(s.fenceFailures).toBe(1);
+    expect(s.delivery.duplicated).toBeGreaterThan(0);
+    expect(s.delivery.reordered).toBeGreaterThan(0);
+    expect(s.engineRestarts).toBeGreaterThanOrEqual(1);
+    expect(fleet.checker.countBy('FAILED')).toBeGreaterThan(0);
+    expect(s.reruns).toBeGreaterThan(0);
+  });
+
+  it(`should decide at least ${AT_LEAST_DECIDED} migrations, and every one that can be decided`, () => {
+    expect(fleet.checker.decided).toBeGreaterThanOrEqual(AT_LEAST_DECIDED);
+    expect(verdict.undecided).toEqual([]);
+  });
+
+  it('should give no verdict that contradicts what really happened', () => {
+    expect(verdict.contradictions).toEqual([]);
+  });
+
+  it('should end with every VM where it really runs, and none UP on two hosts', () => {
+    expect(verdict.divergence).toEqual([]);
+    expect(verdict.splitBrain).toEqual([]);
+  });
+});

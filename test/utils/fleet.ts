@@ -1,0 +1,52 @@
+/**
+ * End-to-end helpers: a real Transit on the engine's real clock (timeouts fire as in production,
+ * scaled down), and a simulated fleet driving it through the public API only.
+ */
+import { readConfig, type Config } from '../../src/config.js';
+import { buildApp, type App } from '../../src/server/app.js';
+import { DEFAULT_FLEET, Fleet, type FleetOptions } from '../../src/sim/fleet.js';
+
+/** Timeouts scaled down so a run of a few seconds sees every one fire. */
+export const E2E_CONFIG: Partial<Config> = {
+  hostTimeoutMs: 2_500,
+  migrationStartTimeoutMs: 3_000,
+  tickIntervalMs: 100,
+};
+
+export function e2eConfig(port = 0): Config {
+  return { ...readConfig({}), ...E2E_CONFIG, host: '127.0.0.1', port };
+}
+
+export async function startEngine(port = 0): Promise<{ app: App; port: number; url: string }> {
+  const app = buildApp({ config: e2eConfig(port), logging: false, shutdownGraceMs: 200 });
+  const started = await app.start();
+  return { app, ...started };
+}
+
+/** A fleet with fast migrations and reports, for a run of seconds. */
+export function fastFleet(url: string, overrides: Partial<Omit<FleetOptions, 'url'>> = {}): Fleet {
+  return new Fleet({
+    ...DEFAULT_FLEET,
+    url,
+    hosts: 8,
+    clusters: 2,
+    vms: 64,
+    progressPerSecond: 100,
+    fullReportIntervalMs: 500,
+    fenceAfterMs: 800,
+    rebootMs: 1_200,
+    ...overrides,
+    faults: { ...DEFAULT_FLEET.faults, ...overrides.faults },
+  });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
