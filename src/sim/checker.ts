@@ -14,6 +14,8 @@ export interface DecidedAttempt {
   readonly sourceHostId: string | null;
   readonly destinationHostId: string | null;
   readonly state: string;
+  /** When Transit's entry began (ms since the epoch; same machine clock as the simulator). */
+  readonly startedAt: number;
 }
 
 export interface VmView {
@@ -49,11 +51,13 @@ export class OutcomeChecker {
       const where = `${verdict.migrationId} attempt ${verdict.attempt} (VM ${verdict.vmId}, ${verdict.sourceHostId} → ${verdict.destinationHostId})`;
       switch (verdict.state) {
         case 'SUCCEEDED':
-          if (truth !== 'HANDED_OVER') problems.push(`${where} declared SUCCEEDED, but it really ${truth ?? 'never started'}`);
+          if (truth !== 'HANDED_OVER') problems.push(`${where} declared SUCCEEDED, but it really ${truth ?? 'never started'}; truth: ${this.traceOf(verdict.vmId)}`);
           break;
         case 'FAILED':
         case 'CANCELLED':
-          if (truth === 'HANDED_OVER') problems.push(`${where} declared ${verdict.state}, but the VM really reached the destination`);
+          if (truth === 'HANDED_OVER') {
+            problems.push(`${where} declared ${verdict.state}, but the VM really reached the destination; truth: ${this.traceOf(verdict.vmId)}`);
+          }
           break;
         case 'VM_DOWN':
           if (this.world.isRunning(verdict.vmId)) problems.push(`${where} declared VM_DOWN, but the VM runs on ${this.world.runsOn(verdict.vmId)}`);
@@ -79,13 +83,22 @@ export class OutcomeChecker {
     return problems;
   }
 
-  /** An entry Transit rebuilt after a restart has an id of its own: match it by VM and hosts. */
+  private traceOf(vmId: string): string {
+    return (this.world.trace.get(vmId) ?? []).join(' | ');
+  }
+
+  /**
+   * An entry Transit rebuilt from reports (after a restart) has an id of its own: match it with the
+   * attempt between the same hosts that was already under way when Transit first saw the entry.
+   * An entry Transit started itself whose order was never carried out has no truth: it never began.
+   */
   private truthOf(key: string, verdict: DecidedAttempt) {
     const direct = this.world.outcomes.get(key);
     if (direct !== undefined || this.world.attemptHosts.has(key)) return direct;
     let found: string | undefined;
     for (const [k, hosts] of this.world.attemptHosts) {
-      if (hosts.vmId === verdict.vmId && hosts.from === verdict.sourceHostId && hosts.to === verdict.destinationHostId) found = k;
+      const same = hosts.vmId === verdict.vmId && hosts.from === verdict.sourceHostId && hosts.to === verdict.destinationHostId;
+      if (same && hosts.startedAt <= verdict.startedAt) found = k;
     }
     return found === undefined ? undefined : this.world.outcomes.get(found);
   }

@@ -425,6 +425,7 @@ export class Fleet {
           sourceHostId: m.source?.id ?? null,
           destinationHostId: a.destination?.id ?? null,
           state: a.state,
+          startedAt: Date.parse(a.startedAt),
         });
       }
     }

@@ -42,9 +42,10 @@ export const TRANSITIONS = /* GraphQL */ `
         state
         stalled
         attempt
+        startedAt
         source { id }
         destination { id }
-        attempts { attempt state destination { id } }
+        attempts { attempt state startedAt destination { id } }
       }
     }
   }
@@ -70,9 +71,10 @@ export interface TransitionView {
     readonly state: string;
     readonly stalled: boolean;
     readonly attempt: number;
+    readonly startedAt: string;
     readonly source: { readonly id: string } | null;
     readonly destination: { readonly id: string } | null;
-    readonly attempts: readonly { readonly attempt: number; readonly state: string; readonly destination: { readonly id: string } | null }[];
+    readonly attempts: readonly { readonly attempt: number; readonly state: string; readonly startedAt: string; readonly destination: { readonly id: string } | null }[];
   } | null;
 }
 

@@ -48,7 +48,10 @@ export class SimWorld {
   /** Keyed by `${migrationId}/${attempt}`. */
   readonly outcomes = new Map<string, TrueAttemptOutcome>();
   /** Each attempt's true hosts, by key, to match entries Transit rebuilt after a restart. */
-  readonly attemptHosts = new Map<string, { vmId: string; from: string; to: string }>();
+  readonly attemptHosts = new Map<string, { vmId: string; from: string; to: string; startedAt: number }>();
+  /** What really happened to each VM, in order, for explaining a contradiction. */
+  readonly trace = new Map<string, string[]>();
+  private readonly started = Date.now();
 
   constructor(
     private readonly random: Random,
@@ -118,6 +121,7 @@ export class SimWorld {
     if (vm === undefined || vm.host === null || vm.migration !== null) return;
     const host = vm.host;
     vm.host = null;
+    this.note(vmId, `crashed on ${host}`);
     this.notify(host, { vmId, status: 'DOWN', exitReason: 'ERROR' });
   }
 
@@ -173,7 +177,8 @@ export class SimWorld {
     if (this.hostState(to) !== 'UP') return;
     const key = `${order.migrationId}/${order.attempt}`;
     vm.migration = { key, migrationId: order.migrationId, attempt: order.attempt, vmId: vm.id, from: hostId, to, progress: 0 };
-    this.attemptHosts.set(key, { vmId: vm.id, from: hostId, to });
+    this.attemptHosts.set(key, { vmId: vm.id, from: hostId, to, startedAt: Date.now() });
+    this.note(vm.id, `${key} starts ${hostId} → ${to}`);
     this.notify(hostId, { vmId: vm.id, status: 'MIGRATING_FROM', progress: 0, peerHostId: to });
     this.notify(to, { vmId: vm.id, status: 'MIGRATING_TO', peerHostId: hostId });
   }
@@ -190,6 +195,7 @@ export class SimWorld {
     vm.migration = null;
     vm.host = m.to;
     this.outcomes.set(m.key, 'HANDED_OVER');
+    this.note(vm.id, `${m.key} handed over to ${m.to}`);
     // Each side's agent reports on its own: Transit hears the two in either order.
     this.notify(m.from, { vmId: vm.id, status: 'DOWN', exitReason: 'MIGRATION_SUCCEEDED' });
     this.notify(m.to, { vmId: vm.id, status: 'UP' });
@@ -200,8 +206,15 @@ export class SimWorld {
     vm.migration = null;
     vm.host = m.from;
     this.outcomes.set(m.key, 'ABORTED');
+    this.note(vm.id, `${m.key} aborted (${exitReason}), stays on ${m.from}`);
     this.notify(m.from, { vmId: vm.id, status: 'UP' });
     this.notify(m.to, { vmId: vm.id, status: 'DOWN', exitReason });
+  }
+
+  private note(vmId: string, what: string): void {
+    let lines = this.trace.get(vmId);
+    if (lines === undefined) this.trace.set(vmId, (lines = []));
+    lines.push(`+${Date.now() - this.started}ms ${what}`);
   }
 
   private notify(hostId: string, change: VmObservation): void {
