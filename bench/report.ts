@@ -1,5 +1,6 @@
 /** How every benchmark prints: the machine, the command, then each figure beside its baseline and their ratio. */
 import os from 'node:os';
+import path from 'node:path';
 
 export interface Row {
   readonly name: string;
@@ -9,21 +10,43 @@ export interface Row {
   readonly baselineName?: string;
   /** True when a smaller value is better (latencies, bytes). */
   readonly lowerIsBetter?: boolean;
+  /** The target this figure is held to, in words ("≤ 50 ms"), and whether it is met. */
+  readonly target?: { readonly text: string; readonly met: boolean };
 }
 
-export const machine = (): string =>
-  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n` +
-  `command: ${process.argv.map((a) => a.replace(process.cwd() + '/', '')).join(' ')}`;
+const relative = (arg: string) => (path.isAbsolute(arg) ? path.relative(process.cwd(), arg) || '.' : arg);
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
+/** The benchmark's own name: its file without `.ts`. */
+const benchName = () => path.basename(process.argv[1] ?? '', '.ts');
+
+export const machine = (): string =>
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}\n` +
+  // The exact command of this process (Node flags included), and the npm script that runs it.
+  `command: node ${[...process.execArgv, ...process.argv.slice(1)].map(relative).join(' ')}   (npm run bench -- ${benchName()})`;
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/** The ratio printed beside a figure: above 1 means better than the baseline, whichever way "better" points. */
+export const ratioOf = (r: Row): number | undefined =>
+  r.baseline === undefined ? undefined : r.lowerIsBetter ? r.baseline / r.value : r.value / r.baseline;
 
 export function printTable(title: string, rows: readonly Row[]): void {
+  const targets = rows.some((r) => r.target !== undefined);
   console.log(`\n## ${title}`);
-  console.log('| measure | value | baseline | ratio |');
-  console.log('|---|---|---|---|');
+  console.log(`| measure | value | baseline | ratio |${targets ? ' target |' : ''}`);
+  console.log(`|---|---|---|---|${targets ? '---|' : ''}`);
   for (const r of rows) {
     const base = r.baseline === undefined ? '—' : `${fmt(r.baseline)} ${r.unit} (${r.baselineName})`;
-    const ratio = r.baseline === undefined ? '—' : (r.lowerIsBetter ? r.baseline / r.value : r.value / r.baseline).toFixed(2);
-    console.log(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${base} | ${ratio} |`);
+    const ratio = ratioOf(r);
+    const target = r.target === undefined ? '—' : `${r.target.text}: ${r.target.met ? 'met' : '**missed**'}`;
+    console.log(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${base} | ${ratio === undefined ? '—' : ratio.toFixed(2)} |${targets ? ` ${target} |` : ''}`);
   }
+}
+
+/** The `p`-th percentile (0–100) of the samples, nearest rank; sorts `samples` in place. */
+export function percentile(samples: Float64Array | number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = samples instanceof Float64Array ? samples.sort() : samples.sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
 }

@@ -1,0 +1,111 @@
+/**
+ * The processes of a networked benchmark: the server under test in one, the load generator in
+ * another, both children of the benchmark, which only orchestrates and prints. Every child is
+ * bounded: it is killed when the benchmark ends, however it ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ServerKind, ServerStats } from './servers.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function start(script: string, args: readonly string[], env: Record<string, string>, nodeFlags: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `${here}${script}`, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/** The next IPC message the child sends that has `key`, or the child's death as an error. */
+function nextMessage<T>(child: ChildProcess, key: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`no "${key}" from the child within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && key in message) finish(null, message as T);
+    };
+    const onExit = (code: number | null) => finish(new Error(`the child exited (${code}) before sending "${key}"`));
+    const finish = (error: Error | null, value?: T) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(value as T);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+export interface ServerProcess {
+  readonly kind: ServerKind;
+  readonly port: number;
+  /** CPU and event-loop use since the previous call (or the start). */
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server of `bench/support/servers.ts` in its own process; resolves once it listens.
+ * `BENCH_SERVER_FLAGS` adds Node flags to it, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile.
+ */
+export async function startServer(kind: ServerKind, env: Record<string, string> = {}, startTimeoutMs = 120_000): Promise<ServerProcess> {
+  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const child = start('servers.ts', [kind], env, flags);
+  const { port } = await nextMessage<{ port: number }>(child, 'ready', startTimeoutMs);
+  return {
+    kind,
+    port,
+    async stats() {
+      const reply = nextMessage<{ stats: ServerStats }>(child, 'stats', 10_000);
+      child.send('stats');
+      return (await reply).stats;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/**
+ * Runs a worker script of this folder with a JSON job on its command line; resolves with the
+ * `{ result }` it sends, after which it exits.
+ */
+export async function runWorker<Job, Result>(
+  script: string,
+  job: Job,
+  timeoutMs: number,
+  { nodeFlags = [], onPhase = () => undefined }: { nodeFlags?: readonly string[]; onPhase?: (phase: string) => void } = {},
+): Promise<Result> {
+  const child = start(script, [JSON.stringify(job)], {}, nodeFlags);
+  child.on('message', (message: { phase?: string }) => {
+    if (typeof message.phase === 'string') onPhase(message.phase);
+  });
+  try {
+    const { result } = await nextMessage<{ result: Result }>(child, 'result', timeoutMs);
+    return result;
+  } finally {
+    child.kill();
+  }
+}
+
+/** In a worker: tells the benchmark a phase begins (it may read the server's CPU then). */
+export const announcePhase = (phase: string): void => void process.send?.({ phase });
+
+/** In a worker: reads the job from the command line, runs it, sends the result, exits. */
+export async function workerMain<Job, Result>(run: (job: Job) => Promise<Result>): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+  const result = await run(job);
+  process.send?.({ result }, () => process.exit(0));
+}

@@ -1,0 +1,227 @@
+/**
+ * The servers the networked benchmarks measure, each started alone in its own process:
+ *
+ *   node --import tsx bench/support/servers.ts transit|yoga|echo|broadcast
+ *
+ * - `transit`: Transit itself (`buildApp`), settings from the environment (open mode: no
+ *   credentials), optionally preloaded in process with `BENCH_PRELOAD_HOSTS` × `BENCH_PRELOAD_VMS`
+ *   VMs of which `BENCH_PRELOAD_MIGRATING` per host migrate, so a query benchmark need not send a
+ *   million VMs over HTTP first.
+ * - `yoga`: the baseline a user could run instead of Transit: graphql-yoga with the same
+ *   `reportVmStatuses` input types and a resolver that does nothing, and `vms`/`migrations`
+ *   queries answering a fixed page of the same shape.
+ * - `echo`: the floor: bare `node:http` that parses the same JSON body and answers the same JSON.
+ * - `broadcast`: bare `ws` (and SSE) broadcast: `POST /publish` sends its body as it is to every
+ *   WebSocket and SSE client, then answers.
+ *
+ * The process tells its parent (IPC) `{ ready: true, port }` once it listens, answers `stats` with
+ * its CPU time and event-loop utilisation since the last `stats` (so the parent can say whether
+ * the server was the bottleneck), and exits on `stop`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export type ServerKind = 'transit' | 'yoga' | 'echo' | 'broadcast';
+
+export interface ServerStats {
+  /** CPU time used (user + system) over wall time, 1 = one core busy. */
+  readonly cpu: number;
+  /** Event-loop utilisation, 0–1: how busy the server's one JavaScript thread was. */
+  readonly elu: number;
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
+  /** Subscriptions open (Transit) or clients connected (broadcast). */
+  readonly subscribers: number;
+}
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+const listen = (server: Server): Promise<number> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+
+// ---- baselines ---------------------------------------------------------------------------------
+
+const BASELINE_TYPE_DEFS = /* GraphQL */ `
+  scalar SafeInt
+  enum ReportedVmStatus { UP DOWN MIGRATING_FROM MIGRATING_TO }
+  enum HostStatus { UP NON_RESPONSIVE REBOOTING MAINTENANCE }
+  enum VmStatus { UP DOWN MIGRATING_FROM UNKNOWN }
+  input VmReportInput { vmId: ID! status: ReportedVmStatus! progress: Float exitReason: String peerHostId: ID }
+  input ReportVmStatusesInput { hostId: ID! vms: [VmReportInput!]! full: Boolean sequence: SafeInt bootId: ID cluster: String }
+  type Host { id: ID! status: HostStatus! }
+  type UserError { code: String! message: String! field: String }
+  type ReportVmStatusesPayload { host: Host errors: [UserError!]! }
+  type Vm { id: ID! status: VmStatus! hostId: ID host: Host }
+  type Migration { id: ID! vmId: ID! sourceHostId: ID destinationHostId: ID state: String! progress: Float stalled: Boolean! startedAt: String! }
+  type PageInfo { hasNextPage: Boolean! endCursor: String }
+  type VmEdge { cursor: String! node: Vm! }
+  type VmConnection { edges: [VmEdge!]! pageInfo: PageInfo! }
+  type MigrationEdge { cursor: String! node: Migration! }
+  type MigrationConnection { edges: [MigrationEdge!]! pageInfo: PageInfo! }
+  type Query {
+    vms(status: VmStatus, hostId: ID, first: Int, after: String): VmConnection!
+    migrations(hostId: ID, first: Int, after: String): MigrationConnection!
+  }
+  type Mutation { reportVmStatuses(input: ReportVmStatusesInput!): ReportVmStatusesPayload! }
+`;
+
+/** A fixed page of `n` items, built once: the baseline does no work to find them. */
+function fixedPage<T>(n: number, node: (i: number) => T) {
+  const edges = Array.from({ length: n }, (_, i) => ({ cursor: Buffer.from(`bench:${i + 1}`).toString('base64url'), node: node(i) }));
+  return { edges, pageInfo: { hasNextPage: true, endCursor: edges[edges.length - 1]?.cursor ?? null } };
+}
+
+function startYogaBaseline(): Server {
+  const vmPage = fixedPage(100, (i) => ({ id: `vm-${i}`, status: 'UP', hostId: `host-${i % 7}`, host: { id: `host-${i % 7}`, status: 'UP' } }));
+  const migrationPage = fixedPage(100, (i) => ({
+    id: `bench-m${i}`,
+    vmId: `vm-${i}`,
+    sourceHostId: 'host-1',
+    destinationHostId: `host-${i + 2}`,
+    state: 'IN_PROGRESS',
+    progress: 5,
+    stalled: false,
+    startedAt: new Date(0).toISOString(),
+  }));
+  const yoga = createYoga({
+    schema: createSchema({
+      typeDefs: BASELINE_TYPE_DEFS,
+      resolvers: {
+        Query: { vms: () => vmPage, migrations: () => migrationPage },
+        Mutation: {
+          reportVmStatuses: (_root: unknown, { input }: { input: { hostId: string } }) => ({ host: { id: input.hostId, status: 'UP' }, errors: [] }),
+        },
+      },
+    }),
+    logging: 'error',
+    landingPage: false,
+    graphiql: false,
+  });
+  return createServer(yoga);
+}
+
+function startEcho(): Server {
+  return createServer((req, res) => {
+    void readBody(req).then((text) => {
+      const body = JSON.parse(text) as { variables?: { input?: { hostId?: string } } };
+      const hostId = body.variables?.input?.hostId ?? null;
+      const answer = JSON.stringify({ data: { reportVmStatuses: { host: { id: hostId, status: 'UP' }, errors: [] } } });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+  });
+}
+
+interface Broadcast {
+  readonly server: Server;
+  clients(): number;
+}
+
+function startBroadcast(): Broadcast {
+  const sockets = new Set<WebSocket>();
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/sse') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.flushHeaders();
+      streams.add(res);
+      req.on('close', () => streams.delete(res));
+      return;
+    }
+    void readBody(req).then((message) => {
+      // The whole of a broadcast: one string, sent as it is to every client.
+      for (const socket of sockets) socket.send(message);
+      const event = `event: next\ndata: ${message}\n\n`;
+      for (const stream of streams) stream.write(event);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+  });
+  const wss = new WebSocketServer({ server, path: '/ws' });
+  wss.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return { server, clients: () => sockets.size + streams.size };
+}
+
+// ---- Transit ------------------------------------------------------------------------------------
+
+async function startTransit(): Promise<{ port: number; subscribers: () => number }> {
+  const [{ readConfig }, { buildApp }] = await Promise.all([import('../../src/config.js'), import('../../src/server/app.js')]);
+  const app = buildApp({ config: { ...readConfig(), host: '127.0.0.1', port: 0 }, logging: 'error' });
+  const hosts = Number(process.env.BENCH_PRELOAD_HOSTS ?? 0);
+  if (hosts > 0) {
+    const vmsPerHost = Number(process.env.BENCH_PRELOAD_VMS ?? 200);
+    const migrating = Number(process.env.BENCH_PRELOAD_MIGRATING ?? 0);
+    for (let h = 0; h < hosts; h++) {
+      const vms = Array.from({ length: vmsPerHost }, (_, v) => ({ vmId: `vm-${h}-${v}`, status: 'UP' as const }));
+      app.table.reportVmStatuses({ hostId: `host-${h}`, vms, full: true });
+    }
+    for (let h = 0; h < hosts; h++) {
+      const vms = Array.from({ length: migrating }, (_, v) => ({ vmId: `vm-${h}-${v}`, status: 'MIGRATING_FROM' as const, progress: 5, peerHostId: `host-${(h + 1) % hosts}` }));
+      if (vms.length > 0) app.table.reportVmStatuses({ hostId: `host-${h}`, vms });
+    }
+  }
+  const { port } = await app.start();
+  return { port, subscribers: () => app.subscriberCount() };
+}
+
+// ---- process ------------------------------------------------------------------------------------
+
+async function main(kind: ServerKind): Promise<void> {
+  let port: number;
+  let subscribers = () => 0;
+  switch (kind) {
+    case 'transit':
+      ({ port, subscribers } = await startTransit());
+      break;
+    case 'yoga':
+      port = await listen(startYogaBaseline());
+      break;
+    case 'echo':
+      port = await listen(startEcho());
+      break;
+    case 'broadcast': {
+      const broadcast = startBroadcast();
+      port = await listen(broadcast.server);
+      subscribers = broadcast.clients;
+      break;
+    }
+    default:
+      throw new Error(`unknown server kind ${String(kind)}: transit, yoga, echo or broadcast`);
+  }
+  let cpuFrom = process.cpuUsage();
+  let wallFrom = performance.now();
+  let eluFrom: EventLoopUtilization = performance.eventLoopUtilization();
+  process.on('message', (message: unknown) => {
+    if (message === 'stop') process.exit(0);
+    if (message !== 'stats') return;
+    const cpu = process.cpuUsage(cpuFrom);
+    const elu = performance.eventLoopUtilization(eluFrom);
+    const stats: ServerStats = {
+      cpu: (cpu.user + cpu.system) / 1_000 / (performance.now() - wallFrom),
+      elu: elu.utilization,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      rssBytes: process.memoryUsage().rss,
+      subscribers: subscribers(),
+    };
+    cpuFrom = process.cpuUsage();
+    wallFrom = performance.now();
+    eluFrom = performance.eventLoopUtilization();
+    process.send?.({ stats });
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ ready: true, port });
+}
+
+await main(process.argv[2] as ServerKind);
