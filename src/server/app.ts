@@ -6,15 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { Millis } from '../domain/model.js';
 import { MigrationTable } from '../domain/table.js';
+import { DEFAULT_INPUT_LIMITS } from '../domain/validation.js';
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
+import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from './feeds.js';
 import { serveHealth } from './health.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
+import { buildSecurity, OPEN_MODE_WARNING } from './security.js';
 import { startTicking } from './tick.js';
 import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
@@ -59,7 +63,10 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     migrationStartTimeoutMs: config.migrationStartTimeoutMs,
     maxAttempts: config.maxAttempts,
     historyLimit: config.historyLimit,
+    inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
   });
+  // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
+  const security = buildSecurity(config, clock);
   const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
   const context: Context = { table, feeds };
 
@@ -68,11 +75,14 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     context: () => context,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Transit', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
+    // GraphiQL's assets are served from this package, not a CDN: operator networks are often closed.
+    renderGraphiQL,
     // Expected refusals carry their `extensions.code`; anything else is masked and logged.
     maskedErrors: { isDev: false },
     logging,
     landingPage: false,
-    plugins: [useRequestErrorCodes()],
+    maxRequestBodySize: config.maxBodyBytes,
+    plugins: [useCompiledExecution(), useRequestErrorCodes(), ...security.plugins],
   });
 
   let stopping = false;
@@ -90,7 +100,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     subscriberCount: () => feeds.subscriberCount,
 
     async start() {
-      webSocket = attachWebSocket(yoga, server);
+      if (security.open) yoga.logger.warn(OPEN_MODE_WARNING);
+      webSocket = attachWebSocket(yoga, server, security.webSocket);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {

@@ -55,6 +55,9 @@ describe('the server', () => {
       const page = await response.text();
       expect(page).toContain('"subscriptionsProtocol":"WS"');
       expect(page).toContain('"title":"Transit"');
+      // Self-contained: an operator's browser may not reach a CDN.
+      expect(page).not.toMatch(/<script[^>]+src="https?:/);
+      expect(page).not.toContain('unpkg.com');
     });
 
     it("should open GraphiQL on a query that runs", async () => {

@@ -1,0 +1,80 @@
+/**
+ * `npm run demo -- [options]`: Transit with a simulated fleet attached, in one command. Serves the
+ * API (settings from the environment, as `npm start`), runs host agents, automation, a fencing
+ * agent and faults against it, prints where GraphiQL is and a subscription to paste, and shows a
+ * live one-line summary. Ctrl-C stops it.
+ */
+import { readConfig } from '../config.js';
+import { buildApp, type App } from '../server/app.js';
+import { FLEET_HELP, parseFleetArgs } from './cli-options.js';
+import { Fleet } from './fleet.js';
+import { StatusLine } from './status-line.js';
+
+const USAGE = `Usage: npm run demo -- [options]
+
+Starts Transit (HOST, PORT and TRANSIT_* settings from the environment, as npm start) with a
+simulated fleet attached: host agents, automation starting migrations, faults, a fencing agent.
+  --restart-every S         restart the engine every S seconds (0: never) [0]
+${FLEET_HELP}`;
+
+const SUBSCRIPTION = `subscription Live {
+  transitions {
+    cursor at cause vmId hostId
+    from { status hostId }
+    to { status hostId location }
+    migration { id state attempt progress stalled stalledReason source { id } destination { id } }
+  }
+}`;
+
+async function main(): Promise<void> {
+  const { fleet: options, values } = parseFleetArgs(process.argv.slice(2), { 'restart-every': { type: 'string' } });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const restartEverySeconds = Number(values['restart-every'] ?? 0);
+  if (!Number.isFinite(restartEverySeconds) || restartEverySeconds < 0) throw new Error('--restart-every must be a number of seconds ≥ 0');
+
+  const config = readConfig();
+  let app: App = buildApp({ config, logging: 'warn' });
+  const { url, port } = await app.start();
+  const pinned = { ...config, port }; // a restarted engine comes back on the same port
+  const fleet = new Fleet({ ...options, url });
+  await fleet.start();
+
+  console.log(`Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}.`);
+  console.log(`Open GraphiQL at ${url} and paste this subscription to watch every transition live:\n\n${SUBSCRIPTION}\n`);
+  const status = new StatusLine(fleet);
+  status.start();
+
+  let restarting = false;
+  const restarts =
+    restartEverySeconds > 0
+      ? setInterval(() => {
+          if (restarting) return;
+          restarting = true;
+          void (async () => {
+            await app.stop();
+            app = buildApp({ config: pinned, logging: 'warn' });
+            await app.start();
+            restarting = false;
+          })();
+        }, restartEverySeconds * 1000)
+      : null;
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  if (restarts !== null) clearInterval(restarts);
+  status.stop();
+  console.log('Stopping the fleet and the engine...');
+  await fleet.stop();
+  await app.stop();
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(2);
+});
