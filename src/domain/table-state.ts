@@ -6,6 +6,7 @@
  * immutable snapshot), so no event ever copies the table.
  */
 import type { Host, Migration, Vm } from './model.js';
+import { OrdinalSet } from './ordinal-set.js';
 import { HostStatus, MigrationState, VmStatus, type VmLocation } from './vocabulary.js';
 
 /** A VM as stored: the readable fields plus what the table needs to restore it. */
@@ -40,22 +41,44 @@ function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   if (set.size === 0) index.delete(key);
 }
 
-/** The `first` items after `afterOrdinal`, in ordinal order. */
-function pageByOrdinal<T extends { ordinal: number }>(candidates: Iterable<T>, afterOrdinal: number, first: number, sorted: boolean): Page<T> {
+/** The `first` items after `afterOrdinal`, in ordinal order, of a few unordered candidates. */
+function pageByOrdinal<T extends { ordinal: number }>(candidates: Iterable<T>, afterOrdinal: number, first: number): Page<T> {
   const picked: T[] = [];
-  if (sorted) {
-    // Candidates come in ordinal order: stop as soon as the page is full.
-    for (const item of candidates) {
-      if (item.ordinal <= afterOrdinal) continue;
-      if (picked.length === first) return { items: picked, hasNextPage: true };
-      picked.push(item);
-    }
-    return { items: picked, hasNextPage: false };
-  }
   for (const item of candidates) if (item.ordinal > afterOrdinal) picked.push(item);
   picked.sort((a, b) => a.ordinal - b.ordinal);
   return { items: picked.slice(0, first), hasNextPage: picked.length > first };
 }
+
+/**
+ * The first `first` items of an ordered index read from its cursor position, skipping those
+ * `keep` refuses: an index-served page costs O(log n) to start and O(1) per item, not a scan.
+ */
+function pageOf<T>(ordinals: Iterable<number>, lookup: (ordinal: number) => T | undefined, first: number, keep: ((ordinal: number) => boolean) | null): Page<T> {
+  const items: T[] = [];
+  for (const ordinal of ordinals) {
+    if (keep !== null && !keep(ordinal)) continue;
+    const item = lookup(ordinal);
+    if (item === undefined) continue;
+    if (items.length === first) return { items, hasNextPage: true };
+    items.push(item);
+  }
+  return { items, hasNextPage: false };
+}
+
+function addOrdinal<K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new OrdinalSet()));
+  set.add(ordinal);
+}
+
+function removeOrdinal<K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(ordinal);
+  if (set.size === 0) index.delete(key);
+}
+
+const NO_ORDINALS = new OrdinalSet();
 
 function* mapped<K, V>(keys: Iterable<K>, lookup: Map<K, V>): Iterable<V> {
   for (const key of keys) {
@@ -74,14 +97,22 @@ export class TableState {
 
   private readonly hostsByCluster = new Map<string, Set<string>>();
   private readonly vmsByHost = new Map<string, Set<string>>();
-  private readonly vmsByStatus = new Map<VmStatus, Set<string>>();
+  /** VM ordinals by status, ascending: `vms(status)` pages are read from here, not scanned. */
+  private readonly vmsByStatus = new Map<VmStatus, OrdinalSet>();
+  /** Every VM at its ordinal (VMs are never forgotten, so ordinals 1..n are all here). */
+  private readonly vmsByOrdinal: VmRecord[] = [];
   /** In-flight entries where the host is a side, by host id (values: VM ids). */
   private readonly entriesByHost = new Map<string, Set<string>>();
   /** In-flight entries whose current attempt the source has not confirmed (values: VM ids). */
   readonly unconfirmed = new Set<string>();
-  private readonly migrationsByHost = new Map<string, Set<string>>();
-  private readonly migrationsByVm = new Map<string, Set<string>>();
-  private readonly migrationsByState = new Map<MigrationState, Set<string>>();
+  /** Migration ordinals by host, VM and state, ascending: `migrations` pages are read from these. */
+  private readonly migrationsByHost = new Map<string, OrdinalSet>();
+  private readonly migrationsByVm = new Map<string, OrdinalSet>();
+  private readonly migrationsByState = new Map<MigrationState, OrdinalSet>();
+  private readonly allMigrations = new OrdinalSet();
+  private readonly migrationsByOrdinal = new Map<number, Migration>();
+  /** In-flight entries that are stalled. */
+  private stalledCount = 0;
   /** Decided migrations, oldest first, for eviction. */
   private readonly decided: string[] = [];
   private decidedHead = 0;
@@ -123,14 +154,15 @@ export class TableState {
       statusBeforeUnknown: null,
     };
     this.vms.set(id, vm);
-    addTo(this.vmsByStatus, vm.status, id);
+    this.vmsByOrdinal[vm.ordinal] = vm;
+    addOrdinal(this.vmsByStatus, vm.status, vm.ordinal);
     return vm;
   }
 
   updateVm(vm: VmRecord, next: Partial<Omit<VmRecord, 'id' | 'ordinal'>>): void {
     if (next.status !== undefined && next.status !== vm.status) {
-      removeFrom(this.vmsByStatus, vm.status, vm.id);
-      addTo(this.vmsByStatus, next.status, vm.id);
+      removeOrdinal(this.vmsByStatus, vm.status, vm.ordinal);
+      addOrdinal(this.vmsByStatus, next.status, vm.ordinal);
     }
     if (next.hostId !== undefined && next.hostId !== vm.hostId) {
       if (vm.hostId !== null) removeFrom(this.vmsByHost, vm.hostId, vm.id);
@@ -145,15 +177,28 @@ export class TableState {
 
   listVms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Vm> {
     const { status, hostId } = filter;
-    if (hostId == null && status == null) return pageByOrdinal(this.vms.values(), afterOrdinal, first, true);
     const byHost = hostId == null ? null : (this.vmsByHost.get(hostId) ?? new Set<string>());
-    const byStatus = status == null ? null : (this.vmsByStatus.get(status) ?? new Set<string>());
-    // Walk the smaller index and test the other condition on each record.
-    const walk = byHost !== null && (byStatus === null || byHost.size <= byStatus.size) ? byHost : (byStatus as Set<string>);
-    const candidates = [...mapped(walk, this.vms)].filter(
-      (vm) => (status == null || vm.status === status) && (hostId == null || vm.hostId === hostId),
-    );
-    return pageByOrdinal(candidates, afterOrdinal, first, false);
+    const byStatus = status == null ? null : (this.vmsByStatus.get(status) ?? NO_ORDINALS);
+    const lookup = (ordinal: number) => this.vmsByOrdinal[ordinal];
+    if (byHost === null) {
+      // Read from the cursor on: every VM by ordinal, or the status index.
+      return pageOf(byStatus === null ? this.vmOrdinalsAfter(afterOrdinal) : byStatus.after(afterOrdinal), lookup, first, null);
+    }
+    if (byStatus !== null && byStatus.size < byHost.size) {
+      return pageOf(byStatus.after(afterOrdinal), lookup, first, (ordinal) => this.vmsByOrdinal[ordinal]?.hostId === hostId);
+    }
+    // A host runs few VMs: take them, keep those of the status, in ordinal order.
+    const candidates = [...mapped(byHost, this.vms)].filter((vm) => status == null || vm.status === status);
+    return pageByOrdinal(candidates, afterOrdinal, first);
+  }
+
+  /** VM counts by status (statuses with no VM are left out). */
+  vmCountsByStatus(): Map<VmStatus, number> {
+    return new Map([...this.vmsByStatus].map(([status, set]) => [status, set.size]));
+  }
+
+  private *vmOrdinalsAfter(afterOrdinal: number): IterableIterator<number> {
+    for (let ordinal = Math.max(afterOrdinal, 0) + 1; ordinal <= this.vmOrdinal; ordinal++) yield ordinal;
   }
 
   // ---- migrations ---------------------------------------------------------------------------
@@ -165,6 +210,7 @@ export class TableState {
   /** Puts an entry in flight, or replaces it with its next snapshot. */
   putEntry(next: Migration): void {
     const previous = this.migrations.get(next.id);
+    this.stalledCount += (next.stalled ? 1 : 0) - (previous?.stalled === true ? 1 : 0);
     this.entries.set(next.vmId, next);
     this.migrations.set(next.id, next);
     this.reindexMigration(previous, next);
@@ -179,6 +225,7 @@ export class TableState {
   /** Takes a decided entry out of flight into the bounded history. */
   archiveEntry(done: Migration): void {
     const previous = this.migrations.get(done.id);
+    if (previous?.stalled === true) this.stalledCount--;
     this.entries.delete(done.vmId);
     this.unconfirmed.delete(done.vmId);
     for (const hostId of [previous?.source.hostId, previous?.destination.hostId, done.source.hostId, done.destination.hostId]) {
@@ -209,28 +256,51 @@ export class TableState {
       vmId == null ? null : this.migrationsByVm.get(vmId),
       hostId == null ? null : this.migrationsByHost.get(hostId),
     ].filter((index) => index !== null);
-    if (indexes.length === 0) return pageByOrdinal(this.migrations.values(), afterOrdinal, first, false);
     if (indexes.some((index) => index === undefined)) return { items: [], hasNextPage: false };
-    const sets = indexes as Set<string>[];
-    const smallest = sets.reduce((a, b) => (b.size < a.size ? b : a));
-    const candidates = [...smallest].filter((id) => sets.every((set) => set.has(id)));
-    return pageByOrdinal(mapped(candidates, this.migrations), afterOrdinal, first, false);
+    const sets = indexes as OrdinalSet[];
+    // Read the smallest index from the cursor on; the other filters are membership tests.
+    const walk = sets.length === 0 ? this.allMigrations : sets.reduce((a, b) => (b.size < a.size ? b : a));
+    const others = sets.filter((set) => set !== walk);
+    const keep = others.length === 0 ? null : (ordinal: number) => others.every((set) => set.has(ordinal));
+    return pageOf(walk.after(afterOrdinal), (ordinal) => this.migrationsByOrdinal.get(ordinal), first, keep);
+  }
+
+  /** Kept migrations (in flight and decided) by state (states with none are left out). */
+  migrationCountsByState(): Map<MigrationState, number> {
+    return new Map([...this.migrationsByState].map(([state, set]) => [state, set.size]));
+  }
+
+  /** In-flight entries that are stalled. */
+  get stalledEntries(): number {
+    return this.stalledCount;
   }
 
   private reindexMigration(previous: Migration | undefined, next: Migration): void {
-    if (previous !== undefined && previous.state !== next.state) removeFrom(this.migrationsByState, previous.state, next.id);
-    addTo(this.migrationsByState, next.state, next.id);
-    addTo(this.migrationsByVm, next.vmId, next.id);
-    for (const hostId of hostsOf(next)) addTo(this.migrationsByHost, hostId, next.id);
+    const ordinal = next.ordinal;
+    this.migrationsByOrdinal.set(ordinal, next);
+    if (previous !== undefined && previous.state !== next.state) removeOrdinal(this.migrationsByState, previous.state, ordinal);
+    addOrdinal(this.migrationsByState, next.state, ordinal);
+    if (previous !== undefined) return this.indexHostsOf(next, previous);
+    this.allMigrations.add(ordinal);
+    addOrdinal(this.migrationsByVm, next.vmId, ordinal);
+    this.indexHostsOf(next, undefined);
+  }
+
+  /** A migration's hosts only grow (each attempt's destination stays in its history). */
+  private indexHostsOf(next: Migration, previous: Migration | undefined): void {
+    const before = previous === undefined ? null : hostsOf(previous);
+    for (const hostId of hostsOf(next)) if (before === null || !before.has(hostId)) addOrdinal(this.migrationsByHost, hostId, next.ordinal);
   }
 
   private evict(id: string): void {
     const gone = this.migrations.get(id);
     if (gone === undefined) return;
     this.migrations.delete(id);
-    removeFrom(this.migrationsByState, gone.state, id);
-    removeFrom(this.migrationsByVm, gone.vmId, id);
-    for (const hostId of hostsOf(gone)) removeFrom(this.migrationsByHost, hostId, id);
+    this.migrationsByOrdinal.delete(gone.ordinal);
+    this.allMigrations.delete(gone.ordinal);
+    removeOrdinal(this.migrationsByState, gone.state, gone.ordinal);
+    removeOrdinal(this.migrationsByVm, gone.vmId, gone.ordinal);
+    for (const hostId of hostsOf(gone)) removeOrdinal(this.migrationsByHost, hostId, gone.ordinal);
   }
 
   // ---- consistency --------------------------------------------------------------------------
@@ -254,17 +324,27 @@ export class TableState {
     const vms = [...this.vms.values()];
     const entries = [...this.entries.values()];
     const migrations = [...this.migrations.values()];
+    // Ordered indexes hold ordinals: compare them as the ids they stand for.
+    const idsOf = <K>(index: Map<K, OrdinalSet>, idOf: (ordinal: number) => string | undefined) =>
+      new Map([...index].map(([key, set]) => [key, new Set([...set.values()].map((o) => idOf(o) ?? `?${o}`))]));
+    const vmId = (o: number) => this.vmsByOrdinal[o]?.id;
+    const migrationId = (o: number) => this.migrationsByOrdinal.get(o)?.id;
     expect('hostsByCluster', this.hostsByCluster, rebuild([...this.hosts.values()].map((h) => [h.cluster, h.id])));
     expect('vmsByHost', this.vmsByHost, rebuild(vms.map((vm) => [vm.hostId, vm.id])));
-    expect('vmsByStatus', this.vmsByStatus, rebuild(vms.map((vm) => [vm.status, vm.id])));
+    expect('vmsByStatus', idsOf(this.vmsByStatus, vmId), rebuild(vms.map((vm) => [vm.status, vm.id])));
     expect(
       'entriesByHost',
       this.entriesByHost,
       rebuild(entries.flatMap((e) => [[e.source.hostId, e.vmId] as [string | null, string], [e.destination.hostId, e.vmId] as [string | null, string]])),
     );
-    expect('migrationsByState', this.migrationsByState, rebuild(migrations.map((m) => [m.state, m.id])));
-    expect('migrationsByVm', this.migrationsByVm, rebuild(migrations.map((m) => [m.vmId, m.id])));
-    expect('migrationsByHost', this.migrationsByHost, rebuild(migrations.flatMap((m) => [...hostsOf(m)].map((h) => [h, m.id] as [string, string]))));
+    expect('migrationsByState', idsOf(this.migrationsByState, migrationId), rebuild(migrations.map((m) => [m.state, m.id])));
+    expect('migrationsByVm', idsOf(this.migrationsByVm, migrationId), rebuild(migrations.map((m) => [m.vmId, m.id])));
+    expect('migrationsByHost', idsOf(this.migrationsByHost, migrationId), rebuild(migrations.flatMap((m) => [...hostsOf(m)].map((h) => [h, m.id] as [string, string]))));
+    expect('allMigrations', idsOf(new Map([['all', this.allMigrations]]), migrationId), rebuild(migrations.map((m) => ['all', m.id])));
+    if (this.migrationsByOrdinal.size !== this.migrations.size) problems.push(`migrationsByOrdinal holds ${this.migrationsByOrdinal.size}, migrations ${this.migrations.size}`);
+    for (const vm of vms) if (this.vmsByOrdinal[vm.ordinal] !== vm) problems.push(`VM ${vm.id} is not at its ordinal ${vm.ordinal}`);
+    const stalled = entries.filter((e) => e.stalled).length;
+    if (stalled !== this.stalledCount) problems.push(`stalled count is ${this.stalledCount}, entries say ${stalled}`);
     const unconfirmed = entries.filter((e) => !e.sourceConfirmed).map((e) => e.vmId).sort().join(',');
     if ([...this.unconfirmed].sort().join(',') !== unconfirmed) problems.push(`unconfirmed: index has {${[...this.unconfirmed]}}, entries say {${unconfirmed}}`);
     for (const e of entries) {
