@@ -3,8 +3,10 @@
  * This is the only module that reads `process.env`; everything else receives a `Config`.
  * Every default serves one machine (DESIGN.md §7) and carries its unit in its name.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_TABLE_SETTINGS } from './domain/table.js';
+import { DEFAULT_INPUT_LIMITS } from './domain/validation.js';
 
 export interface Config {
   /** Interface to listen on (`HOST`). Default `127.0.0.1`: reachable from this machine only. */
@@ -32,6 +34,41 @@ export interface Config {
    * ended subscriber can still resume from its cursor. Default 10 000.
    */
   readonly subscriberBufferItems: number;
+  /**
+   * The credentials file (`TRANSIT_CREDENTIALS_FILE`): one credential per line, tokens stored as
+   * SHA-256 hashes (docs/security.md). Null (the default): open mode, every caller may do
+   * everything, and Transit listens on a loopback address only.
+   */
+  readonly credentialsFile: string | null;
+  /** Deepest selection an operation may nest, in fields (`TRANSIT_MAX_DEPTH`); introspection is exempt. Default 10. */
+  readonly maxDepth: number;
+  /** Most aliased fields in one operation (`TRANSIT_MAX_ALIASES`). Default 15. */
+  readonly maxAliases: number;
+  /** Most lexical tokens in one document (`TRANSIT_MAX_TOKENS`); pass big inputs as variables. Default 2 000. */
+  readonly maxTokens: number;
+  /** Most directives in one operation (`TRANSIT_MAX_DIRECTIVES`). Default 50. */
+  readonly maxDirectives: number;
+  /** Most values the response of one operation may be estimated to hold (`TRANSIT_MAX_COST`; lists count 100, pages their `first`). Default 100 000. */
+  readonly maxCost: number;
+  /** Largest HTTP request body, in bytes (`TRANSIT_MAX_BODY_BYTES`). Default 4 MiB: a full batch of 10 000 VMs is about 0.8 MB. */
+  readonly maxBodyBytes: number;
+  /** Largest graphql-ws message, in bytes (`TRANSIT_WS_MAX_PAYLOAD_BYTES`); a bigger one closes the socket with 1009. Default 4 MiB. */
+  readonly wsMaxPayloadBytes: number;
+  /** A graphql-ws connection that has not sent `connection_init` within this long is closed with 4408 (`TRANSIT_WS_INIT_TIMEOUT_MS`). Default 3 000. */
+  readonly wsInitTimeoutMs: number;
+  /** Operations one graphql-ws connection may have open at once (`TRANSIT_MAX_SUBSCRIPTIONS_PER_CONNECTION`). Default 100. */
+  readonly maxSubscriptionsPerConnection: number;
+  /**
+   * Mutations (root mutation fields) one credential may run per second, sustained
+   * (`TRANSIT_MUTATIONS_PER_SECOND`). Not applied in open mode. Default 100.
+   */
+  readonly mutationsPerSecond: number;
+  /** Mutations one credential may run in a burst above the sustained rate (`TRANSIT_MUTATION_BURST`). Default 200. */
+  readonly mutationBurst: number;
+  /** Whether the schema may be introspected (`TRANSIT_INTROSPECTION`: `on` or `off`). GraphiQL needs it. Default on. */
+  readonly introspection: boolean;
+  /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
+  readonly maxReportBatch: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -43,7 +80,37 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   historyLimit: DEFAULT_TABLE_SETTINGS.historyLimit,
   tickIntervalMs: 1_000,
   subscriberBufferItems: 10_000,
+  credentialsFile: null,
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 2_000,
+  maxDirectives: 50,
+  maxCost: 100_000,
+  maxBodyBytes: 4 * 1_024 * 1_024,
+  wsMaxPayloadBytes: 4 * 1_024 * 1_024,
+  wsInitTimeoutMs: 3_000,
+  maxSubscriptionsPerConnection: 100,
+  mutationsPerSecond: 100,
+  mutationBurst: 200,
+  introspection: true,
+  maxReportBatch: DEFAULT_INPUT_LIMITS.maxBatchSize,
 });
+
+/**
+ * Whether `host` names this machine only: `localhost`, 127.0.0.0/8, `::1` (or 127.x mapped into
+ * IPv6). Open mode (no credentials file) listens on such an address only.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost') return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  if (isIP(name) !== 6) return false;
+  // WHATWG URL parsing canonicalizes IPv6: `0:0:0:0:0:0:0:1` → `[::1]`, `::ffff:127.0.0.1` → `[::ffff:7f00:1]`.
+  const canonical = new URL(`http://[${name}]/`).hostname;
+  return canonical === '[::1]' || canonical.startsWith('[::ffff:7f');
+}
+
+const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((value) => value === 'on' || value === 'true' || value === '1');
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -57,6 +124,20 @@ const ENVIRONMENT = z
     TRANSIT_HISTORY_LIMIT: integer(1).default(DEFAULT_CONFIG.historyLimit),
     TRANSIT_TICK_INTERVAL_MS: integer(1).default(DEFAULT_CONFIG.tickIntervalMs),
     TRANSIT_SUBSCRIBER_BUFFER_ITEMS: integer(1).default(DEFAULT_CONFIG.subscriberBufferItems),
+    TRANSIT_CREDENTIALS_FILE: z.string().min(1).optional(),
+    TRANSIT_MAX_DEPTH: integer(1).default(DEFAULT_CONFIG.maxDepth),
+    TRANSIT_MAX_ALIASES: integer(0).default(DEFAULT_CONFIG.maxAliases),
+    TRANSIT_MAX_TOKENS: integer(1).default(DEFAULT_CONFIG.maxTokens),
+    TRANSIT_MAX_DIRECTIVES: integer(0).default(DEFAULT_CONFIG.maxDirectives),
+    TRANSIT_MAX_COST: integer(1).default(DEFAULT_CONFIG.maxCost),
+    TRANSIT_MAX_BODY_BYTES: integer(1).default(DEFAULT_CONFIG.maxBodyBytes),
+    TRANSIT_WS_MAX_PAYLOAD_BYTES: integer(1).default(DEFAULT_CONFIG.wsMaxPayloadBytes),
+    TRANSIT_WS_INIT_TIMEOUT_MS: integer(1).default(DEFAULT_CONFIG.wsInitTimeoutMs),
+    TRANSIT_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(1).default(DEFAULT_CONFIG.maxSubscriptionsPerConnection),
+    TRANSIT_MUTATIONS_PER_SECOND: integer(1).default(DEFAULT_CONFIG.mutationsPerSecond),
+    TRANSIT_MUTATION_BURST: integer(1).default(DEFAULT_CONFIG.mutationBurst),
+    TRANSIT_INTROSPECTION: onOff.default(DEFAULT_CONFIG.introspection),
+    TRANSIT_MAX_REPORT_BATCH: integer(1).default(DEFAULT_CONFIG.maxReportBatch),
   })
   .refine((env) => env.TRANSIT_SUBSCRIBER_BUFFER_ITEMS < env.TRANSIT_HISTORY_LIMIT, {
     message: 'must be below TRANSIT_HISTORY_LIMIT, or a subscriber ended as too slow could not resume from its cursor',
@@ -82,5 +163,19 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     historyLimit: e.TRANSIT_HISTORY_LIMIT,
     tickIntervalMs: e.TRANSIT_TICK_INTERVAL_MS,
     subscriberBufferItems: e.TRANSIT_SUBSCRIBER_BUFFER_ITEMS,
+    credentialsFile: e.TRANSIT_CREDENTIALS_FILE ?? null,
+    maxDepth: e.TRANSIT_MAX_DEPTH,
+    maxAliases: e.TRANSIT_MAX_ALIASES,
+    maxTokens: e.TRANSIT_MAX_TOKENS,
+    maxDirectives: e.TRANSIT_MAX_DIRECTIVES,
+    maxCost: e.TRANSIT_MAX_COST,
+    maxBodyBytes: e.TRANSIT_MAX_BODY_BYTES,
+    wsMaxPayloadBytes: e.TRANSIT_WS_MAX_PAYLOAD_BYTES,
+    wsInitTimeoutMs: e.TRANSIT_WS_INIT_TIMEOUT_MS,
+    maxSubscriptionsPerConnection: e.TRANSIT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    mutationsPerSecond: e.TRANSIT_MUTATIONS_PER_SECOND,
+    mutationBurst: e.TRANSIT_MUTATION_BURST,
+    introspection: e.TRANSIT_INTROSPECTION,
+    maxReportBatch: e.TRANSIT_MAX_REPORT_BATCH,
   });
 }

@@ -2,9 +2,19 @@
 import { readConfig } from './config.js';
 import { buildApp } from './server/app.js';
 
-const config = readConfig();
-const app = buildApp({ config });
-const { url } = await app.start();
+/** A setting, the credentials file or the address refused: say why in one line, and exit non-zero. */
+function refuseToStart(error: unknown): never {
+  console.error(`Transit cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+let app: ReturnType<typeof buildApp>;
+try {
+  app = buildApp({ config: readConfig() });
+} catch (error) {
+  refuseToStart(error);
+}
+const { url } = await app.start().catch(refuseToStart);
 console.log(`Transit ${app.table.epoch} serving ${url} (HTTP, SSE and graphql-ws; GraphiQL in a browser); health at ${new URL('/health', url).href}`);
 
 let shuttingDown = false;

@@ -49,6 +49,8 @@ export interface HostAgentOptions {
   readonly connectionParams?: Record<string, unknown>;
   /** Headers of the report requests (e.g. `authorization`). */
   readonly headers?: Record<string, string>;
+  /** The host credential's token (`npm run token -- --role host --host <id>`), sent as `Bearer` on both connections. */
+  readonly token?: string;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -89,7 +91,7 @@ export class HostAgent {
       shouldRetry: () => !this.stopped,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(max, base * 2 ** retries) * (0.5 + Math.random() / 2))),
       keepAlive: 10_000,
-      connectionParams: options.connectionParams,
+      connectionParams: options.token === undefined ? options.connectionParams : { ...options.connectionParams, authorization: `Bearer ${options.token}` },
       onNonLazyError: (error) => this.options.onError?.(error),
       on: {
         connected: (_socket, _payload, wasRetry) => {
@@ -215,7 +217,7 @@ export class HostAgent {
   private async request(batch: ReportBatch): Promise<ReportResult | null> {
     const response = await fetch(this.httpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...this.options.headers },
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...this.options.headers, ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }) },
       signal: AbortSignal.timeout(this.options.reportTimeoutMs ?? 10_000),
       body: JSON.stringify({
         query: REPORT_VM_STATUSES,

@@ -13,6 +13,28 @@ export const RequestErrorCode = {
   INVALID_CURSOR: 'INVALID_CURSOR',
   /** An argument is out of its range (`first` above the page limit, ...). */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** No credential, or one Transit does not know (HTTP 401). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The credential's role may not do this, or a host credential spoke for another host (HTTP 403). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The credential ran more mutations than its rate allows; retry after `extensions.retryAfterMs` (HTTP 429). */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The graphql-ws connection already has as many operations open as it may. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The operation nests deeper than the depth limit. */
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  /** The operation's estimated cost is above the cost limit. */
+  QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
+  /** The operation has more aliases than the alias limit. */
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  /** The operation has more directives than the directive limit. */
+  TOO_MANY_DIRECTIVES: 'TOO_MANY_DIRECTIVES',
+  /** The document has more tokens than the token limit (pass big inputs as variables). */
+  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  /** A browser-like request (GET, or a form or text/plain POST) without the CSRF header (HTTP 403). */
+  CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
+  /** A POST whose content type is not JSON (or another GraphQL-over-HTTP type) (HTTP 415). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

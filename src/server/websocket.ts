@@ -1,14 +1,27 @@
 /**
  * graphql-ws over `ws` on the HTTP server's port and the GraphQL path, wired through yoga's envelop
- * pipeline (`yoga.getEnveloped`, as yoga's graphql-ws example does): parsing, validation, context,
- * error masking and any plugin added later (limits, auth) apply to WebSocket operations exactly as
- * to HTTP and SSE ones.
+ * pipeline (`yoga.getEnveloped`, as yoga's graphql-ws example does): parsing, validation, the query
+ * limits, context, authorization, error masking apply to WebSocket operations exactly as to HTTP
+ * and SSE ones.
+ *
+ * What only a socket needs is here:
+ * - the credential comes once, in `connection_init` (`connectionParams.authorization`:
+ *   `Bearer <token>`); a missing or unknown one closes the socket with 4403 Forbidden, and a
+ *   connection that sends no `connection_init` within `initTimeoutMs` is closed with 4408;
+ * - a message above `maxPayloadBytes` closes the socket with 1009 (Message Too Big);
+ * - at most `maxOperations` operations are open at once on one connection (TOO_MANY_SUBSCRIPTIONS);
+ * - a browser page of another origin may not open a socket (browsers do not apply CORS to
+ *   WebSockets; without this check any web page could drive a Transit running open on loopback).
  */
-import type { Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { RequestErrorCode, requestError } from '../schema/errors.js';
+import { bearerToken, type Authenticator } from './authentication.js';
+import type { Principal } from './credentials.js';
+import { withoutHttp } from './refusal.js';
 
 /** Execution arguments carrying the enveloped `execute`/`subscribe` of this very operation. */
 interface EnvelopedExecutionArgs extends ExecutionArgs {
@@ -18,41 +31,99 @@ interface EnvelopedExecutionArgs extends ExecutionArgs {
   };
 }
 
+export interface WebSocketOptions {
+  /** The principal of a `connection_init`'s bearer token; null refuses the connection. */
+  readonly authenticate: Authenticator;
+  /** Largest message, in bytes. */
+  readonly maxPayloadBytes: number;
+  /** Time a new connection has to send `connection_init`, in ms. */
+  readonly initTimeoutMs: number;
+  /** Operations one connection may have open at once. */
+  readonly maxOperations: number;
+  /** Ping interval, in ms; a socket that does not answer within one more is dropped. */
+  readonly keepAliveMs?: number;
+}
+
 export interface WebSocketEndpoint {
   /** Closes every socket with 1001 (Going Away) and stops accepting upgrades. */
   close(): Promise<void>;
 }
 
+/** A browser's upgrade from a page of another origin; clients outside browsers send no Origin. */
+function isCrossOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+const stripHttp = (result: ExecutionResult): ExecutionResult =>
+  result.errors === undefined ? result : { ...result, errors: result.errors.map(withoutHttp) };
+
 export function attachWebSocket(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
   yoga: YogaServerInstance<any, any>,
   server: Server,
-  { keepAliveMs = 12_000 }: { keepAliveMs?: number } = {},
+  { authenticate, maxPayloadBytes, initTimeoutMs, maxOperations, keepAliveMs = 12_000 }: WebSocketOptions,
 ): WebSocketEndpoint {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: maxPayloadBytes,
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
+      isCrossOrigin(req) ? done(false, 403, 'Forbidden: cross-origin WebSocket') : done(true),
+  });
+  // Keyed by graphql-ws's per-connection context object, which lives as long as the socket.
+  const principals = new WeakMap<object, Principal>();
   const disposable = useServer(
     {
+      connectionInitWaitTimeout: initTimeoutMs,
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const principal = authenticate(bearerToken(params.authorization ?? params.Authorization));
+        if (principal === null) return false; // 4403 Forbidden
+        principals.set(ctx, principal);
+        return true;
+      },
       execute: (args) => (args as EnvelopedExecutionArgs).rootValue.execute(args) as never,
       subscribe: (args) => (args as EnvelopedExecutionArgs).rootValue.subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        // graphql-ws has already registered this operation.
+        if (Object.keys(ctx.subscriptions).length > maxOperations) {
+          return [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${maxOperations} operations open: complete one first`)];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          principal: principals.get(ctx) ?? null,
         });
+        let document: ExecutionArgs['document'];
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          // A syntax error or a refused token count is the operation's error, not the connection's.
+          if (!(error instanceof GraphQLError)) throw error;
+          return [error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : withoutHttp(error)];
+        }
         const args: EnvelopedExecutionArgs = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map(withoutHttp);
         return args;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => stripHttp(result as ExecutionResult),
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error as GraphQLError).toJSON()),
     },
     wss,
     keepAliveMs,

@@ -12,6 +12,20 @@ describe('settings from the environment', () => {
       historyLimit: 100_000,
       tickIntervalMs: 1_000,
       subscriberBufferItems: 10_000,
+      credentialsFile: null,
+      maxDepth: 10,
+      maxAliases: 15,
+      maxTokens: 2_000,
+      maxDirectives: 50,
+      maxCost: 100_000,
+      maxBodyBytes: 4_194_304,
+      wsMaxPayloadBytes: 4_194_304,
+      wsInitTimeoutMs: 3_000,
+      maxSubscriptionsPerConnection: 100,
+      mutationsPerSecond: 100,
+      mutationBurst: 200,
+      introspection: true,
+      maxReportBatch: 10_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -26,6 +40,20 @@ describe('settings from the environment', () => {
       TRANSIT_HISTORY_LIMIT: '500',
       TRANSIT_TICK_INTERVAL_MS: '250',
       TRANSIT_SUBSCRIBER_BUFFER_ITEMS: '100',
+      TRANSIT_CREDENTIALS_FILE: '/etc/transit/credentials',
+      TRANSIT_MAX_DEPTH: '8',
+      TRANSIT_MAX_ALIASES: '5',
+      TRANSIT_MAX_TOKENS: '500',
+      TRANSIT_MAX_DIRECTIVES: '10',
+      TRANSIT_MAX_COST: '5000',
+      TRANSIT_MAX_BODY_BYTES: '65536',
+      TRANSIT_WS_MAX_PAYLOAD_BYTES: '32768',
+      TRANSIT_WS_INIT_TIMEOUT_MS: '1000',
+      TRANSIT_MAX_SUBSCRIPTIONS_PER_CONNECTION: '10',
+      TRANSIT_MUTATIONS_PER_SECOND: '20',
+      TRANSIT_MUTATION_BURST: '40',
+      TRANSIT_INTROSPECTION: 'off',
+      TRANSIT_MAX_REPORT_BATCH: '2000',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -37,6 +65,20 @@ describe('settings from the environment', () => {
       historyLimit: 500,
       tickIntervalMs: 250,
       subscriberBufferItems: 100,
+      credentialsFile: '/etc/transit/credentials',
+      maxDepth: 8,
+      maxAliases: 5,
+      maxTokens: 500,
+      maxDirectives: 10,
+      maxCost: 5_000,
+      maxBodyBytes: 65_536,
+      wsMaxPayloadBytes: 32_768,
+      wsInitTimeoutMs: 1_000,
+      maxSubscriptionsPerConnection: 10,
+      mutationsPerSecond: 20,
+      mutationBurst: 40,
+      introspection: false,
+      maxReportBatch: 2_000,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });
@@ -51,6 +93,9 @@ describe('settings from the environment', () => {
     ['TRANSIT_HOST_TIMEOUT_MS', { TRANSIT_HOST_TIMEOUT_MS: '0' }],
     ['TRANSIT_MAX_ATTEMPTS', { TRANSIT_MAX_ATTEMPTS: '1.5' }],
     ['TRANSIT_SUBSCRIBER_BUFFER_ITEMS', { TRANSIT_HISTORY_LIMIT: '100', TRANSIT_SUBSCRIBER_BUFFER_ITEMS: '100' }],
+    ['TRANSIT_INTROSPECTION', { TRANSIT_INTROSPECTION: 'maybe' }],
+    ['TRANSIT_MAX_DEPTH', { TRANSIT_MAX_DEPTH: '0' }],
+    ['TRANSIT_MUTATIONS_PER_SECOND', { TRANSIT_MUTATIONS_PER_SECOND: '-1' }],
   ])('should refuse a bad %s, naming it', (name, env) => {
     expect(() => readConfig(env)).toThrow(name);
   });

@@ -1,0 +1,365 @@
+/**
+ * Hostile requests (issue "Security and hostile input"): each is refused with its own code, the
+ * service still answers afterwards, and the table is exactly as it was before the attack.
+ * The server runs with a credentials file and small limits, so that each limit is reached fast.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { graphql } from '../gql/index.js';
+import { newToken } from '../../src/server/credentials.js';
+import { CSRF_HEADER } from '../../src/server/http-refusals.js';
+import { observe, setupFleet } from '../utils/domain.js';
+import { codesOf, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
+import { subscribeWs } from '../utils/ws.js';
+
+/** Small limits, each reached by one of the cases below. */
+const LIMITS = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 2_000,
+  maxDirectives: 50,
+  maxCost: 100_000,
+  maxReportBatch: 100,
+  maxBodyBytes: 64 * 1_024,
+  wsMaxPayloadBytes: 64 * 1_024,
+  wsInitTimeoutMs: 300,
+  maxSubscriptionsPerConnection: 3,
+  mutationsPerSecond: 1,
+  mutationBurst: 5,
+} as const;
+
+/** WebSocket close codes (RFC 6455 and graphql-ws). */
+const MESSAGE_TOO_BIG = 1009;
+
+const REPORT = graphql(`
+  mutation HostileReport($input: ReportVmStatusesInput!) {
+    reportVmStatuses(input: $input) { host { id } errors { code field } }
+  }
+`);
+const HOST_COMMANDS = graphql(`
+  subscription HostileHostCommands($hostId: ID!) {
+    hostCommands(hostId: $hostId) { kind migrationId }
+  }
+`);
+const TRANSITIONS = graphql(`
+  subscription HostileTransitions {
+    transitions { cursor }
+  }
+`);
+const ENGINE = graphql(`
+  query HostileStillAnswering {
+    engine { cursor }
+  }
+`);
+
+const text = print;
+const REPORT_TEXT = print(REPORT);
+
+/** What the service answered: an `extensions.code` (and the HTTP status), or a WebSocket close code. */
+interface Observed {
+  readonly code: unknown;
+  readonly status?: number;
+}
+
+interface HostileCase {
+  readonly name: string;
+  /** The code the service must answer with. */
+  readonly expected: string | number;
+  /** The HTTP status, for a request over HTTP. */
+  readonly status?: number;
+  /** Permitted requests before the attack (they may change the table). */
+  readonly prepare?: (s: SecureServer) => Promise<void>;
+  readonly attack: (s: SecureServer) => Promise<Observed>;
+}
+
+const first = async (answer: Promise<Awaited<ReturnType<typeof post>>>): Promise<Observed> => {
+  const a = await answer;
+  return { code: codesOf(a)[0] ?? a.result?.data ?? a.text, status: a.status };
+};
+
+/** The first error code a subscription ended with over graphql-ws. */
+async function wsRefusal(url: string, token: string, document: typeof HOST_COMMANDS, variables: { hostId: string }): Promise<Observed> {
+  const ws = wsClientAs(url, token);
+  try {
+    const sub = subscribeWs(ws, document, variables);
+    await sub.ended();
+    return { code: sub.errorCodes[0] };
+  } finally {
+    await ws.dispose();
+  }
+}
+
+const nest = (levels: number) => `{ vm(id: "vm-1") ${'{ migration { vm '.repeat(levels)}{ id }${' } }'.repeat(levels)} }`;
+
+const CASES: HostileCase[] = [
+  {
+    name: 'no token',
+    expected: 'UNAUTHENTICATED',
+    status: 401,
+    attack: (s) => first(s.as(null, '{ engine { cursor } }')),
+  },
+  {
+    name: 'wrong token',
+    expected: 'UNAUTHENTICATED',
+    status: 401,
+    attack: (s) => first(post(s.url, { body: JSON.stringify({ query: '{ engine { cursor } }' }), token: newToken() })),
+  },
+  {
+    name: 'viewer mutating',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('viewer', 'mutation { migrateVm(input: { vmId: "vm-2" }) { errors { code } } }')),
+  },
+  {
+    name: 'host reporting for another host',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('hostA', REPORT_TEXT, { input: { hostId: HOST_B, vms: [{ vmId: 'vm-2', status: 'DOWN' }] } })),
+  },
+  {
+    name: "host subscribing to another host's orders",
+    expected: 'FORBIDDEN',
+    attack: (s) => wsRefusal(s.wsUrl, s.tokens.hostA, HOST_COMMANDS, { hostId: HOST_B }),
+  },
+  {
+    name: 'host fencing',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('hostA', `mutation { reportFenceResult(input: { hostId: "${HOST_B}", succeeded: true, method: MANUAL }) { errors { code } } }`)),
+  },
+  {
+    name: 'operator reporting VM statuses',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('operator', REPORT_TEXT, { input: { hostId: HOST_A, vms: [{ vmId: 'vm-1', status: 'DOWN' }] } })),
+  },
+  {
+    name: 'a permitted report and a forbidden fence in one operation (nothing runs)',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) =>
+      first(
+        s.as(
+          'hostA',
+          `mutation { r: reportVmStatuses(input: { hostId: "${HOST_A}", vms: [], full: true }) { errors { code } } f: reportFenceResult(input: { hostId: "${HOST_B}", succeeded: true, method: MANUAL }) { errors { code } } }`,
+        ),
+      ),
+  },
+  {
+    name: 'deep query',
+    expected: 'QUERY_TOO_DEEP',
+    status: 400,
+    attack: (s) => first(s.as('viewer', nest(6))),
+  },
+  {
+    name: 'deep query over graphql-ws',
+    expected: 'QUERY_TOO_DEEP',
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.viewer);
+      try {
+        const result = await new Promise<unknown>((resolve) => {
+          ws.client.subscribe({ query: nest(6) }, { next: resolve, error: resolve, complete: () => undefined });
+        });
+        const errors = Array.isArray(result) ? result : (result as { errors?: unknown[] }).errors;
+        return { code: (errors?.[0] as { extensions?: { code?: unknown } } | undefined)?.extensions?.code };
+      } finally {
+        await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'alias bomb',
+    expected: 'TOO_MANY_ALIASES',
+    status: 400,
+    attack: (s) => first(s.as('viewer', `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: engine { cursor }`).join(' ')} }`)),
+  },
+  {
+    name: 'cost bomb (nested lists)',
+    expected: 'QUERY_TOO_COSTLY',
+    status: 400,
+    attack: (s) => first(s.as('viewer', '{ hosts { vms { host { vms { host { vms { id } } } } } } }')),
+  },
+  {
+    name: 'token flood',
+    expected: 'TOO_MANY_TOKENS',
+    status: 400,
+    attack: (s) => first(s.as('viewer', `{ engine { ${'cursor '.repeat(LIMITS.maxTokens)} } }`)),
+  },
+  {
+    name: 'directive flood',
+    expected: 'TOO_MANY_DIRECTIVES',
+    status: 400,
+    attack: (s) => first(s.as('viewer', `{ engine { cursor ${'@include(if: true) '.repeat(LIMITS.maxDirectives + 1)} } }`)),
+  },
+  {
+    name: 'huge batch',
+    expected: 'INVALID_INPUT',
+    status: 200,
+    attack: async (s) => {
+      const vms = Array.from({ length: LIMITS.maxReportBatch + 1 }, (_, i) => ({ vmId: `vm-flood-${i}`, status: 'UP' }));
+      const answer = await s.as('hostA', REPORT_TEXT, { input: { hostId: HOST_A, vms } });
+      const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('vms');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'oversized body',
+    expected: 'REQUEST_ENTITY_TOO_LARGE',
+    status: 413,
+    attack: (s) =>
+      first(post(s.url, { token: s.tokens.hostA, body: JSON.stringify({ query: REPORT_TEXT, variables: { padding: 'x'.repeat(LIMITS.maxBodyBytes) } }) })),
+  },
+  {
+    name: 'malformed JSON',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, body: '{"query": "mutation { migrateVm(input: {vmId: \\"vm-2\\"}) { errors { code } } }"' })),
+  },
+  {
+    name: 'wrong content type',
+    expected: 'UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, contentType: 'application/xml', body: '<migrateVm vmId="vm-2"/>' })),
+  },
+  {
+    name: 'form-like POST without the CSRF header (a cross-site browser request)',
+    expected: 'CSRF_HEADER_REQUIRED',
+    status: 403,
+    attack: (s) =>
+      first(post(s.url, { token: s.tokens.operator, contentType: 'text/plain', body: JSON.stringify({ query: 'mutation { migrateVm(input: { vmId: "vm-2" }) { errors { code } } }' }) })),
+  },
+  {
+    name: 'batched request',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: (s) => first(post(s.url, { token: s.tokens.viewer, body: JSON.stringify([{ query: '{ engine { cursor } }' }, { query: '{ engine { cursor } }' }]) })),
+  },
+  {
+    name: 'WebSocket without init',
+    expected: CloseCode.Unauthorized,
+    attack: async (s) => {
+      const socket = rawSocket(s.wsUrl);
+      const end = socketEnd(socket);
+      socket.once('open', () => socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: text(TRANSITIONS) } })));
+      return { code: await end };
+    },
+  },
+  {
+    name: 'WebSocket silent past the init timeout',
+    expected: CloseCode.ConnectionInitialisationTimeout,
+    attack: async (s) => ({ code: await socketEnd(rawSocket(s.wsUrl)) }),
+  },
+  {
+    name: 'WebSocket with a bad token',
+    expected: CloseCode.Forbidden,
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, newToken());
+      subscribeWs(ws, TRANSITIONS, {});
+      const code = await ws.closeCode();
+      await ws.dispose();
+      return { code };
+    },
+  },
+  {
+    name: 'WebSocket with no token',
+    expected: CloseCode.Forbidden,
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, null);
+      subscribeWs(ws, TRANSITIONS, {});
+      const code = await ws.closeCode();
+      await ws.dispose();
+      return { code };
+    },
+  },
+  {
+    name: 'WebSocket message above maxPayload',
+    expected: MESSAGE_TOO_BIG,
+    attack: async (s) => {
+      const socket = rawSocket(s.wsUrl);
+      const end = socketEnd(socket);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: randomBytes(LIMITS.wsMaxPayloadBytes).toString('hex') } })));
+      return { code: await end };
+    },
+  },
+  {
+    name: 'WebSocket upgrade from a page of another origin',
+    expected: -403,
+    attack: async (s) => ({ code: await socketEnd(rawSocket(s.wsUrl, { origin: 'https://evil.example' })) }),
+  },
+  {
+    name: 'subscription flood on one connection',
+    expected: 'TOO_MANY_SUBSCRIPTIONS',
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.viewer);
+      try {
+        const subs = Array.from({ length: LIMITS.maxSubscriptionsPerConnection + 1 }, () => subscribeWs(ws, TRANSITIONS, {}));
+        const refused = subs.at(-1) as (typeof subs)[number];
+        await refused.ended();
+        await s.untilSubscribers(LIMITS.maxSubscriptionsPerConnection); // the others still run
+        for (const sub of subs) sub.unsubscribe();
+        return { code: refused.errorCodes[0] };
+      } finally {
+        await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'report flood over the rate limit',
+    expected: 'RATE_LIMITED',
+    status: 429,
+    prepare: async (s) => {
+      for (let i = 0; i < LIMITS.mutationBurst; i++) {
+        const answer = await s.as('hostA', REPORT_TEXT, { input: { hostId: HOST_A, vms: [{ vmId: 'vm-1', status: 'MIGRATING_FROM', progress: i }] } });
+        expect(codesOf(answer)).toEqual([]);
+      }
+    },
+    attack: async (s) => {
+      const answer = await s.as('hostA', REPORT_TEXT, { input: { hostId: HOST_A, vms: [{ vmId: 'vm-1', status: 'DOWN' }] } });
+      expect(answer.headers.get('retry-after')).not.toBeNull();
+      return first(Promise.resolve(answer));
+    },
+  },
+];
+
+describe('hostile requests', () => {
+  let server: SecureServer;
+
+  beforeEach(async () => {
+    server = await startSecureServer(LIMITS);
+    // Hosts with VMs and a migration in flight: something an attack could damage.
+    setupFleet(server.app.table, { hosts: { [HOST_A]: ['vm-1'], [HOST_B]: ['vm-2'], 'host-c': [] } });
+    const started = server.app.table.migrateVm({ vmId: 'vm-1', destinationHostId: 'host-c' });
+    expect(started.ok).toBe(true);
+  });
+
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it.each(CASES)('$name → $expected', async ({ expected, status, prepare, attack }) => {
+    await prepare?.(server);
+    const before = observe(server.app.table);
+    const seq = server.app.table.latestSeq;
+
+    const observed = await attack(server);
+
+    expect(observed.code).toBe(expected);
+    if (status !== undefined) expect(observed.status).toBe(status);
+    // The service still answers, and the attack changed nothing.
+    const { status: healthy, result } = await post(server.url, { token: server.tokens.viewer, body: JSON.stringify({ query: text(ENGINE) }) });
+    expect(healthy).toBe(200);
+    expect(result?.errors).toBeUndefined();
+    expect(server.app.table.latestSeq).toBe(seq);
+    expect(observe(server.app.table)).toEqual(before);
+    expect(server.app.table.checkConsistency()).toEqual([]);
+  });
+
+  it('should accept the CSRF header on a GET query', async () => {
+    const url = `${server.url}?query=${encodeURIComponent('{ engine { cursor } }')}`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${server.tokens.viewer}`, [CSRF_HEADER]: '1', accept: 'application/json' } });
+    expect(response.status).toBe(200);
+  });
+});
