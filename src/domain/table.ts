@@ -91,6 +91,31 @@ export interface ChangeSet {
 
 export type ChangeListener = (changes: ChangeSet) => void;
 
+/** VM reports since the engine started, by what became of them (monitoring). */
+export interface ReportTotals {
+  /** Reports of accepted batches that the table applied. */
+  readonly applied: number;
+  /** Reports of accepted batches not applied to their entry (a `REPORT_IGNORED` event each). */
+  readonly ignored: number;
+  /** Reports of batches refused whole as stale (`STALE_REPORT`). */
+  readonly staleBatch: number;
+  /** Reports of batches refused whole as invalid (`INVALID_INPUT`). */
+  readonly invalidBatch: number;
+}
+
+/** The table's size and make-up, as a monitoring scrape reads it: counts, read without walking VMs or entries. */
+export interface TableStats {
+  readonly vms: number;
+  readonly vmsByStatus: ReadonlyMap<VmStatus, number>;
+  /** Entries in flight: the migration table's size. */
+  readonly entries: number;
+  readonly stalledEntries: number;
+  /** Kept migrations (in flight and recently decided) by state. */
+  readonly migrationsByState: ReadonlyMap<MigrationState, number>;
+  readonly hostsByStatus: ReadonlyMap<HostStatus, number>;
+  readonly reports: ReportTotals;
+}
+
 interface Recording {
   transitions: Transition[];
   events: EngineEvent[];
@@ -120,6 +145,7 @@ export class MigrationTable {
   private seq = 0;
   /** Orders every report the table applies, across hosts ("heard after"). */
   private heardCounter = 0;
+  private readonly reportCounts = { accepted: 0, ignored: 0, stale: 0, invalid: 0 };
 
   constructor(private readonly options: TableOptions) {
     this.epoch = options.epoch;
@@ -212,15 +238,22 @@ export class MigrationTable {
   }
 
   reportVmStatuses(input: ReportVmStatusesInput): Outcome<Host> {
+    const reports = Array.isArray(input.vms) ? input.vms.length : 0;
     const errors = validateReportVmStatuses(input, this.limits);
-    if (errors.length > 0) return refused(errors);
+    if (errors.length > 0) {
+      this.reportCounts.invalid += reports;
+      return refused(errors);
+    }
     const known = this.state.hosts.get(input.hostId);
     if (known !== undefined && input.cluster != null && input.cluster !== known.cluster) {
+      this.reportCounts.invalid += reports;
       return refusal(ErrorCode.INVALID_INPUT, `host ${known.id} belongs to cluster ${known.cluster}; register it again to move it`, 'cluster');
     }
     if (known !== undefined && this.isStale(known, input)) {
+      this.reportCounts.stale += reports;
       return refusal(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
     }
+    this.reportCounts.accepted += reports;
     return this.run((rec) => {
       const hostId = input.hostId;
       const host = known ?? this.addHost(rec, hostId, input.cluster ?? DEFAULT_CLUSTER, Cause.HOST_REPORT);
@@ -379,6 +412,21 @@ export class MigrationTable {
 
   vmCount(): number {
     return this.state.vms.size;
+  }
+
+  stats(): TableStats {
+    const hostsByStatus = new Map<HostStatus, number>();
+    for (const host of this.state.hosts.values()) hostsByStatus.set(host.status, (hostsByStatus.get(host.status) ?? 0) + 1);
+    const { accepted, ignored, stale, invalid } = this.reportCounts;
+    return {
+      vms: this.state.vms.size,
+      vmsByStatus: this.state.vmCountsByStatus(),
+      entries: this.state.entries.size,
+      stalledEntries: this.state.stalledEntries,
+      migrationsByState: this.state.migrationCountsByState(),
+      hostsByStatus,
+      reports: { applied: accepted - ignored, ignored, staleBatch: stale, invalidBatch: invalid },
+    };
   }
 
   vms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal = 0, first = 50): Page<Vm> {
@@ -860,6 +908,7 @@ export class MigrationTable {
   }
 
   private ignored(rec: Recording, entry: Migration, hostId: string, why: string): void {
+    this.reportCounts.ignored++;
     this.event(rec, EventType.REPORT_IGNORED, messages.reportIgnored(entry.vmId, hostId, why), entry, entry.vmId, hostId);
   }
 
