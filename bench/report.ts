@@ -19,10 +19,28 @@ const relative = (arg: string) => (path.isAbsolute(arg) ? path.relative(process.
 /** The benchmark's own name: its file without `.ts`. */
 const benchName = () => path.basename(process.argv[1] ?? '', '.ts');
 
+/** Node's flags for this process, with tsx's own loader flags (however tsx was started) written `--import tsx`. */
+function nodeFlags(): string[] {
+  const flags: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (args[i + 1] ?? '');
+    if (['--require', '--import', '-r'].includes(arg) && value.includes('/tsx/')) {
+      i++;
+      if (!flags.includes('tsx')) flags.push('--import', 'tsx');
+      continue;
+    }
+    flags.push(arg);
+  }
+  return flags;
+}
+
 export const machine = (): string =>
-  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}\n` +
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; ` +
+  `load average ${os.loadavg()[0]?.toFixed(2)} at start (other processes share the cores)\n` +
   // The exact command of this process (Node flags included), and the npm script that runs it.
-  `command: node ${[...process.execArgv, ...process.argv.slice(1)].map(relative).join(' ')}   (npm run bench -- ${benchName()})`;
+  `command: node ${[...nodeFlags(), ...process.argv.slice(1).map(relative)].join(' ')}   (npm run bench -- ${benchName()})`;
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { preload } from './preload.js';
 
 export type ServerKind = 'transit' | 'yoga' | 'echo' | 'broadcast';
 
@@ -160,18 +161,7 @@ async function startTransit(): Promise<{ port: number; subscribers: () => number
   const [{ readConfig }, { buildApp }] = await Promise.all([import('../../src/config.js'), import('../../src/server/app.js')]);
   const app = buildApp({ config: { ...readConfig(), host: '127.0.0.1', port: 0 }, logging: 'error' });
   const hosts = Number(process.env.BENCH_PRELOAD_HOSTS ?? 0);
-  if (hosts > 0) {
-    const vmsPerHost = Number(process.env.BENCH_PRELOAD_VMS ?? 200);
-    const migrating = Number(process.env.BENCH_PRELOAD_MIGRATING ?? 0);
-    for (let h = 0; h < hosts; h++) {
-      const vms = Array.from({ length: vmsPerHost }, (_, v) => ({ vmId: `vm-${h}-${v}`, status: 'UP' as const }));
-      app.table.reportVmStatuses({ hostId: `host-${h}`, vms, full: true });
-    }
-    for (let h = 0; h < hosts; h++) {
-      const vms = Array.from({ length: migrating }, (_, v) => ({ vmId: `vm-${h}-${v}`, status: 'MIGRATING_FROM' as const, progress: 5, peerHostId: `host-${(h + 1) % hosts}` }));
-      if (vms.length > 0) app.table.reportVmStatuses({ hostId: `host-${h}`, vms });
-    }
-  }
+  if (hosts > 0) preload(app.table, { hosts, vmsPerHost: Number(process.env.BENCH_PRELOAD_VMS ?? 200), migrating: Number(process.env.BENCH_PRELOAD_MIGRATING ?? 0) });
   const { port } = await app.start();
   return { port, subscribers: () => app.subscriberCount() };
 }

@@ -17,6 +17,7 @@ import { schema } from '../schema/index.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from './feeds.js';
 import { serveHealth } from './health.js';
+import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { buildSecurity, OPEN_MODE_WARNING } from './security.js';
 import { startTicking } from './tick.js';
@@ -69,6 +70,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   const security = buildSecurity(config, clock);
   const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
   const context: Context = { table, feeds };
+  // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
+  const metrics = createMetrics(table, { subscribers: () => feeds.subscriberCount });
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -82,7 +85,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     logging,
     landingPage: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [useCompiledExecution(), useRequestErrorCodes(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), useRequestErrorCodes(), ...security.plugins],
   });
 
   let stopping = false;
@@ -119,6 +122,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       stopped ??= (async () => {
         stopping = true;
         stopTicking?.();
+        metrics.close();
         // No new connections; resolves once every connection is gone (at once when never started).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         feeds.closeAll(); // every subscription completes: SSE responses end, graphql-ws sends `complete`
