@@ -6,9 +6,9 @@
  * a list field like a single object, so `hosts { vms { host { vms { host { vms { id } } } } } }`
  * (a million values on a fleet of a hundred hosts of a hundred VMs) costs it 53 while an ordinary
  * page of 500 VMs costs 17 781. Here every value counts once, lists multiply:
- * - a field that takes a `first` argument returns at most `first` items (a variable: the most a
- *   page may hold; no `first`: the default page), and the list just under it (a connection's
- *   `edges`) is that page, not another list;
+ * - a field that takes a `first` argument pages a list: the list is `first` items long (a
+ *   variable: the most a page may hold; no `first`: the default page), whether it is the field
+ *   itself or the list just under it (a connection's `edges`, beside `pageInfo`, counted once);
  * - any other list field is assumed to hold `assumedListSize` items (a host's VMs, the hosts);
  * - an object counts one value plus what is selected in it; a scalar counts one.
  * Introspection is not counted (it reads the schema, which is small and fixed).
@@ -51,20 +51,28 @@ function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, op
 }
 
 /** Estimated values in the response of `selectionSet` for one object of `type`. */
-export function estimateCost(context: ValidationContext, selectionSet: SelectionSetNode, type: GraphQLNamedType, options: CostOptions, inPage = false, fragments: ReadonlySet<string> = new Set()): number {
+export function estimateCost(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  type: GraphQLNamedType,
+  options: CostOptions,
+  /** The page size the enclosing field took, for the list just under it. */
+  page: number | null = null,
+  fragments: ReadonlySet<string> = new Set(),
+): number {
   if (!isObjectType(type)) return 1;
   let cost = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.INLINE_FRAGMENT) {
       const on = selection.typeCondition === undefined ? type : context.getSchema().getType(selection.typeCondition.name.value);
-      cost += on === undefined ? 0 : estimateCost(context, selection.selectionSet, on, options, inPage, fragments);
+      cost += on === undefined ? 0 : estimateCost(context, selection.selectionSet, on, options, page, fragments);
       continue;
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = context.getFragment(selection.name.value);
       if (fragment == null || fragments.has(fragment.name.value)) continue; // other rules refuse these
       const on = context.getSchema().getType(fragment.typeCondition.name.value);
-      cost += on === undefined ? 0 : estimateCost(context, fragment.selectionSet, on, options, inPage, new Set([...fragments, fragment.name.value]));
+      cost += on === undefined ? 0 : estimateCost(context, fragment.selectionSet, on, options, page, new Set([...fragments, fragment.name.value]));
       continue;
     }
     const name = selection.name.value;
@@ -74,10 +82,12 @@ export function estimateCost(context: ValidationContext, selectionSet: Selection
     }
     const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[name];
     if (field === undefined) continue; // FieldsOnCorrectTypeRule refuses it
-    const page = pageOf(selection, field, options);
+    const ownPage = pageOf(selection, field, options);
     const isList = isListType(getNullableType(field.type));
-    const items = page ?? (isList && !inPage ? options.assumedListSize : 1);
-    const each = selection.selectionSet === undefined ? 1 : 1 + estimateCost(context, selection.selectionSet, getNamedType(field.type), options, page !== null, fragments);
+    const items = isList ? (ownPage ?? page ?? options.assumedListSize) : 1;
+    // An object that takes `first` (a connection) hands its page to the list under it.
+    const childPage = isList ? null : ownPage;
+    const each = selection.selectionSet === undefined ? 1 : 1 + estimateCost(context, selection.selectionSet, getNamedType(field.type), options, childPage, fragments);
     cost += items * each;
   }
   return cost;

@@ -1,0 +1,91 @@
+/**
+ * The limits on an operation's shape: generous enough for every document Transit's own clients
+ * send (GraphiQL's default query, the simulator, introspection), enforced over graphql-ws as over
+ * HTTP, and introspection can be switched off for both.
+ */
+import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.js';
+import { PAGE_SIZE } from '../../src/schema/cursors.js';
+import { GRAPHIQL_QUERY } from '../../src/server/app.js';
+import { costLimitRule, DEFAULT_ASSUMED_LIST_SIZE } from '../../src/server/cost-limit.js';
+import { VMS_PAGE } from '../../src/sim/operations.js';
+import { codesOf, post, wsClientAs } from '../utils/security.js';
+import { serverPerTest } from '../utils/server.js';
+
+/** The first result (or error list) of one operation over graphql-ws. */
+function overWs(url: string, query: string): Promise<{ codes: unknown[]; data: unknown }> {
+  const ws = wsClientAs(url, null);
+  return new Promise<{ codes: unknown[]; data: unknown }>((resolve) => {
+    ws.client.subscribe(
+      { query },
+      {
+        next: (result) => resolve({ codes: (result.errors ?? []).map((e) => e.extensions?.code), data: result.data }),
+        error: (errors) => resolve({ codes: (errors as { extensions?: { code?: unknown } }[]).map((e) => e.extensions?.code), data: undefined }),
+        complete: () => undefined,
+      },
+    );
+  }).finally(() => ws.dispose());
+}
+
+const estimate = (query: string) => {
+  const errors = validate(schema, parse(query), [...specifiedRules, costLimitRule({ maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE })]);
+  return errors[0]?.extensions.cost;
+};
+
+describe('query limits', () => {
+  it.each([
+    ['{ engine { cursor } }', 2],
+    ['{ hosts { id } }', 200],
+    ['{ hosts { vms { host { vms { id } } } } }', 2_020_100],
+    ['{ vms(first: 10) { edges { node { id } } } }', 31],
+    ['query ($n: Int) { vms(first: $n) { edges { node { id } } } }', 3_001],
+    ['{ vms { edges { node { id } } } }', 151],
+  ])('should estimate %s at %d values', (query, cost) => {
+    expect(estimate(query)).toBe(cost);
+  });
+
+  describe('with the default limits', () => {
+    const server = serverPerTest();
+
+    it.each([
+      ["GraphiQL's default query", GRAPHIQL_QUERY],
+      ["the simulator's page of VMs", VMS_PAGE],
+      ['the introspection query', getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true })],
+    ])('should run %s', async (_what, query) => {
+      const answer = await post(server().url, { body: JSON.stringify({ query }) });
+      expect(codesOf(answer)).toEqual([]);
+      expect(answer.status).toBe(200);
+    });
+
+    it.each([
+      ['an alias bomb', `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: engine { cursor }`).join(' ')} }`, 'TOO_MANY_ALIASES'],
+      ['a token flood', `{ engine { ${'cursor '.repeat(3_000)} } }`, 'TOO_MANY_TOKENS'],
+      ['a cost bomb', '{ hosts { vms { host { vms { id } } } } }', 'QUERY_TOO_COSTLY'],
+      ['a syntax error', '{ engine { cursor ', 'GRAPHQL_PARSE_FAILED'],
+    ])('should refuse %s over graphql-ws as over HTTP, and keep the connection', async (_what, query, code) => {
+      const http = await post(server().url, { body: JSON.stringify({ query }) });
+      expect(codesOf(http)).toEqual([code]);
+      expect((await overWs(server().wsUrl, query)).codes).toEqual([code]);
+      expect((await overWs(server().wsUrl, '{ engine { cursor } }')).codes).toEqual([]);
+    });
+  });
+
+  describe('introspection switched off', () => {
+    const server = serverPerTest({ introspection: false });
+    const INTROSPECT = '{ __schema { queryType { name } } }';
+
+    it('should refuse introspection over HTTP and graphql-ws', async () => {
+      // One error per introspection field (`__schema`, then `queryType` of type `__Type`).
+      expect(new Set(codesOf(await post(server().url, { body: JSON.stringify({ query: INTROSPECT }) })))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+      expect(new Set((await overWs(server().wsUrl, INTROSPECT)).codes)).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+      expect(codesOf(await post(server().url, { body: JSON.stringify({ query: '{ __typename engine { cursor } }' }) }))).toEqual([]);
+    });
+
+    it('should not suggest field names', async () => {
+      const answer = await post(server().url, { body: JSON.stringify({ query: '{ engin { cursor } }' }) });
+      expect(codesOf(answer)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(answer.text).not.toContain('Did you mean');
+    });
+  });
+});
