@@ -5,11 +5,16 @@
  * (and, where an operator must read it, an event), and hands the changes to its listeners.
  *
  * Time comes only from the injected clock; timeouts fire only when `tick()` is called.
+ *
+ * This module checks and dispatches; the rules live beside it: `report-rules.ts` (what a report
+ * does), `entry-rules.ts` (an entry's evaluation, rerun and end), `host-rules.ts` (host status,
+ * fence, start timeout), all writing into one `Recording` per command.
  */
 import { BoundedLog, type ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
-import { evaluate, type EntryView, type Evaluation } from './evaluate.js';
-import { isNormalExit, messages } from './messages.js';
+import { chooseFor, newEntry, putEntryAndVm } from './entry-rules.js';
+import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from './host-rules.js';
+import { messages } from './messages.js';
 import type {
   CancelMigrationInput,
   EngineEvent,
@@ -23,15 +28,14 @@ import type {
   ReportFenceResultInput,
   ReportHostStatusInput,
   ReportVmStatusesInput,
-  Side,
   Transition,
   UserError,
   Vm,
-  VmReportInput,
-  VmState,
 } from './model.js';
-import { chooseDestination } from './placement.js';
-import { TableState, type HostRecord, type Page, type VmRecord } from './table-state.js';
+import { commandOf, Recording } from './recording.js';
+import { applyBatch } from './report-rules.js';
+import { notHeard, type ReportCounts, type TableContext } from './table-context.js';
+import { TableState, type HostRecord, type Page } from './table-state.js';
 import {
   DEFAULT_INPUT_LIMITS,
   validateCancelMigration,
@@ -47,15 +51,11 @@ import {
   DEFAULT_CLUSTER,
   DestinationChoice,
   ErrorCode,
-  EVENT_SEVERITY,
   EventType,
   HostCommandKind,
   HostStatus,
   isResponsive,
   MigrationState,
-  ReportedVmStatus,
-  Severity,
-  VmLocation,
   VmStatus,
 } from './vocabulary.js';
 
@@ -116,23 +116,9 @@ export interface TableStats {
   readonly reports: ReportTotals;
 }
 
-interface Recording {
-  transitions: Transition[];
-  events: EngineEvent[];
-  commands: HostCommand[];
-  now: Millis;
-  /** VMs first heard of in this command: their first transition comes from nothing (`from: null`). */
-  newVms: Set<string>;
-}
-
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const refused = <T>(errors: readonly UserError[]): Outcome<T> => ({ ok: false, errors });
 const refusal = <T>(code: ErrorCode, message: string, field: string | null = null): Outcome<T> => refused([{ code, message, field }]);
-
-const NOT_HEARD = (hostId: string | null): Side => ({ hostId, report: null, heardAt: 0, fenced: false, exitReason: null });
-
-const vmStateOf = (vm: VmRecord): VmState => ({ status: vm.status, hostId: vm.hostId, location: vm.location });
-const sameVmState = (a: VmState, b: VmState) => a.status === b.status && a.hostId === b.hostId && a.location === b.location;
 
 export class MigrationTable {
   readonly epoch: string;
@@ -145,7 +131,9 @@ export class MigrationTable {
   private seq = 0;
   /** Orders every report the table applies, across hosts ("heard after"). */
   private heardCounter = 0;
-  private readonly reportCounts = { accepted: 0, ignored: 0, stale: 0, invalid: 0 };
+  private readonly reportCounts: ReportCounts = { accepted: 0, ignored: 0, stale: 0, invalid: 0 };
+  /** What the rule modules work on. */
+  private readonly ctx: TableContext;
 
   constructor(private readonly options: TableOptions) {
     this.epoch = options.epoch;
@@ -154,6 +142,12 @@ export class MigrationTable {
     this.state = new TableState(options.historyLimit);
     this.transitions = new BoundedLog(options.historyLimit);
     this.events = new BoundedLog(options.historyLimit);
+    this.ctx = {
+      state: this.state,
+      settings: { epoch: options.epoch, migrationStartTimeoutMs: options.migrationStartTimeoutMs, maxAttempts: options.maxAttempts },
+      nextHeard: () => ++this.heardCounter,
+      reportCounts: this.reportCounts,
+    };
   }
 
   // =============================================================================================
@@ -166,10 +160,10 @@ export class MigrationTable {
     return this.run((rec) => {
       const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
       const host = this.state.hosts.get(input.hostId);
-      if (host === undefined) return ok(this.addHost(rec, input.hostId, cluster, Cause.HOST_REGISTERED));
+      if (host === undefined) return ok(addHost(this.ctx, rec, input.hostId, cluster, Cause.HOST_REGISTERED));
       if (host.cluster !== cluster) {
         this.state.putHost({ ...host, cluster });
-        this.hostTransition(rec, Cause.HOST_REGISTERED, this.state.hosts.get(input.hostId) as HostRecord, host.status);
+        rec.host(Cause.HOST_REGISTERED, this.state.hosts.get(input.hostId) as HostRecord, host.status);
       }
       return ok(this.state.hosts.get(input.hostId) as Host);
     });
@@ -200,21 +194,21 @@ export class MigrationTable {
       destinationId = destination.id;
       choice = DestinationChoice.USER;
     } else {
-      const chosen = this.chooseFor(source.id, source.cluster, new Set());
+      const chosen = chooseFor(this.ctx, source.id, source.cluster, new Set());
       if (chosen === null) return refusal(ErrorCode.NO_ELIGIBLE_HOST, `no host in cluster ${source.cluster} can take VM ${vm.id}`, 'destinationHostId');
       destinationId = chosen;
       choice = DestinationChoice.ENGINE;
     }
     return this.run((rec) => {
-      const entry = this.newEntry(rec, vm, {
-        source: NOT_HEARD(source.id),
-        destination: NOT_HEARD(destinationId),
+      const entry = newEntry(this.ctx, rec, vm, {
+        source: notHeard(source.id),
+        destination: notHeard(destinationId),
         destinationChoice: choice,
         sourceConfirmed: false,
       });
-      this.putEntryAndVm(rec, Cause.MIGRATE_COMMAND, entry, source.id);
-      this.event(rec, EventType.MIGRATION_STARTED, messages.migrationStarted(entry), entry);
-      this.command(rec, HostCommandKind.MIGRATE, entry);
+      putEntryAndVm(this.ctx, rec, Cause.MIGRATE_COMMAND, entry, source.id);
+      rec.event(EventType.MIGRATION_STARTED, messages.migrationStarted(entry), entry);
+      rec.command(HostCommandKind.MIGRATE, entry);
       return ok(entry);
     });
   }
@@ -231,8 +225,8 @@ export class MigrationTable {
     if (entry.cancelRequested) return ok(entry); // asked already: the source has its order
     return this.run((rec) => {
       const next = { ...entry, cancelRequested: true };
-      if (next.source.hostId !== null) this.command(rec, HostCommandKind.CANCEL, next);
-      this.putEntryAndVm(rec, Cause.CANCEL, next, next.source.hostId);
+      rec.command(HostCommandKind.CANCEL, next);
+      putEntryAndVm(this.ctx, rec, Cause.CANCEL, next, next.source.hostId);
       return ok(next);
     });
   }
@@ -254,37 +248,7 @@ export class MigrationTable {
       return refusal(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
     }
     this.reportCounts.accepted += reports;
-    return this.run((rec) => {
-      const hostId = input.hostId;
-      const host = known ?? this.addHost(rec, hostId, input.cluster ?? DEFAULT_CLUSTER, Cause.HOST_REPORT);
-      const recovering = host.status === HostStatus.NON_RESPONSIVE || host.status === HostStatus.REBOOTING;
-      const bootChanged = input.bootId != null && input.bootId !== host.bootId;
-      this.state.putHost({
-        ...host,
-        lastReportAt: rec.now,
-        lastSeenAt: rec.now,
-        bootId: input.bootId ?? host.bootId,
-        lastSequence: input.sequence ?? (bootChanged ? null : host.lastSequence),
-      });
-      if (recovering) this.setHostStatus(rec, hostId, HostStatus.UP, Cause.HOST_RECOVERED);
-
-      const listed = new Set<string>();
-      for (const item of input.vms) {
-        listed.add(item.vmId);
-        this.applyReport(rec, hostId, item);
-      }
-      if (input.full === true) {
-        // A full batch lists every VM on the host: one it does not list is DOWN there.
-        const onHost = new Set([...this.state.vmIdsOnHost(hostId), ...this.state.entryVmIdsOfHost(hostId)]);
-        for (const vmId of onHost) if (!listed.has(vmId)) this.applyReport(rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
-      }
-      if (recovering) {
-        // VMs the host did not mention run as before it stopped answering.
-        for (const vmId of [...this.state.vmIdsOnHost(hostId)]) this.restoreUnknown(rec, vmId, hostId, Cause.HOST_RECOVERED);
-        for (const vmId of this.state.entryVmIdsOfHost(hostId)) this.reevaluate(rec, vmId, Cause.HOST_RECOVERED, hostId);
-      }
-      return ok(this.state.hosts.get(hostId) as Host);
-    });
+    return this.run((rec) => ok(applyBatch(this.ctx, rec, input)));
   }
 
   reportHostStatus(input: ReportHostStatusInput): Outcome<Host> {
@@ -301,8 +265,8 @@ export class MigrationTable {
       return refusal(ErrorCode.INVALID_INPUT, `host ${host.id} is ${host.status}: it becomes UP again only by reporting`, 'status');
     }
     return this.run((rec) => {
-      if (input.status === HostStatus.NON_RESPONSIVE) this.markUnresponsive(rec, host.id, 'reported so');
-      else this.setHostStatus(rec, host.id, input.status, Cause.HOST_STATUS_REPORTED);
+      if (input.status === HostStatus.NON_RESPONSIVE) markUnresponsive(this.ctx, rec, host.id, 'reported so');
+      else setHostStatus(this.ctx, rec, host.id, input.status, Cause.HOST_STATUS_REPORTED);
       return ok(this.state.hosts.get(host.id) as Host);
     });
   }
@@ -317,30 +281,8 @@ export class MigrationTable {
     }
     const message = input.message ?? null;
     return this.run((rec) => {
-      if (!input.succeeded) {
-        this.hostEvent(rec, EventType.FENCE_FAILED, messages.fenceFailed(host.id, input.method, message), host.id);
-        return ok(host as Host);
-      }
-      this.setHostStatus(rec, host.id, HostStatus.REBOOTING, Cause.FENCE_SUCCEEDED);
-      this.hostEvent(rec, EventType.FENCE_SUCCEEDED, messages.fenceSucceeded(host.id, input.method, message), host.id);
-      // The seed: after a successful fence, every migrating VM of the host is DOWN on it, and re-evaluated.
-      for (const vmId of this.state.entryVmIdsOfHost(host.id)) {
-        const entry = this.state.entries.get(vmId) as Migration;
-        const fencedDown: Side = { hostId: host.id, report: ReportedVmStatus.DOWN, heardAt: ++this.heardCounter, fenced: true, exitReason: null };
-        const isSource = entry.source.hostId === host.id;
-        const next: Migration = isSource
-          ? { ...entry, source: fencedDown, sourceConfirmed: true }
-          : { ...entry, destination: fencedDown };
-        this.settle(rec, next, Cause.FENCE_SUCCEEDED, host.id);
-      }
-      for (const vmId of [...this.state.vmIdsOnHost(host.id)]) {
-        const vm = this.state.vms.get(vmId) as VmRecord;
-        if (vm.migrationId !== null) continue;
-        const before = vmStateOf(vm);
-        this.state.updateVm(vm, { status: VmStatus.DOWN, hostId: null, location: null, statusBeforeUnknown: null });
-        this.vmTransition(rec, Cause.FENCE_SUCCEEDED, vm, before, host.id, null);
-        this.event(rec, EventType.VM_SET_DOWN_BY_FENCE, messages.vmDownByFence(vm.id, host.id), null, vm.id, host.id);
-      }
+      if (input.succeeded) fenced(this.ctx, rec, host.id, messages.fenceSucceeded(host.id, input.method, message));
+      else rec.hostEvent(EventType.FENCE_FAILED, messages.fenceFailed(host.id, input.method, message), host.id);
       return ok(this.state.hosts.get(host.id) as Host);
     });
   }
@@ -359,22 +301,10 @@ export class MigrationTable {
       .filter((e) => e.destinationChoice !== DestinationChoice.DISCOVERED && now - e.attemptStartedAt >= this.options.migrationStartTimeoutMs);
     if (silent.length === 0 && due.length === 0) return;
     this.run((rec) => {
-      for (const host of silent) this.markUnresponsive(rec, host.id, `no report for ${Math.round((now - host.lastSeenAt) / 1000)} s`);
+      for (const host of silent) markUnresponsive(this.ctx, rec, host.id, `no report for ${Math.round((now - host.lastSeenAt) / 1000)} s`);
       for (const stale of due) {
         const entry = this.state.entries.get(stale.vmId);
-        if (entry === undefined || entry.id !== stale.id || entry.sourceConfirmed) continue;
-        // The main idea holds here too: no verdict while a side is frozen...
-        if (evaluate({ ...this.viewOf(entry, now), confirmationOverdue: false }).stalled) continue;
-        // ...nor while the destination shows the VM arriving (or running): the entry waits, stalled, for a side to change.
-        const arriving = entry.destination.report === ReportedVmStatus.MIGRATING_TO || entry.destination.report === ReportedVmStatus.UP;
-        if (arriving) {
-          this.settle(rec, entry, Cause.START_TIMEOUT, entry.source.hostId);
-          continue;
-        }
-        const outcome = entry.cancelRequested ? MigrationState.CANCELLED : MigrationState.FAILED;
-        // Tell the source to drop the order in case it arrives late.
-        this.command(rec, HostCommandKind.CANCEL, entry);
-        this.finish(rec, entry, outcome, Cause.START_TIMEOUT, entry.source.hostId, 'the source did not start the migration');
+        if (entry !== undefined && entry.id === stale.id && !entry.sourceConfirmed) startTimedOut(this.ctx, rec, entry);
       }
       return ok(undefined);
     });
@@ -511,283 +441,15 @@ export class MigrationTable {
   }
 
   // =============================================================================================
-  // Rules
-  // =============================================================================================
-
-  /** Applies one host's report about one VM. */
-  private applyReport(rec: Recording, hostId: string, item: VmReportInput): void {
-    const entry = this.state.entries.get(item.vmId);
-    if (entry !== undefined) return this.applyToEntry(rec, hostId, item, entry);
-    switch (item.status) {
-      case ReportedVmStatus.MIGRATING_FROM:
-      case ReportedVmStatus.MIGRATING_TO:
-        return this.discover(rec, hostId, item);
-      case ReportedVmStatus.UP:
-        return this.reportedUp(rec, hostId, item.vmId);
-      case ReportedVmStatus.DOWN:
-        return this.reportedDown(rec, hostId, item);
-    }
-  }
-
-  private applyToEntry(rec: Recording, hostId: string, item: VmReportInput, entry: Migration): void {
-    const { status } = item;
-    let role: 'source' | 'destination';
-    let next: Migration = entry;
-    if (entry.source.hostId === hostId) role = 'source';
-    else if (entry.destination.hostId === hostId) role = 'destination';
-    else if (entry.source.hostId === null && (status === ReportedVmStatus.MIGRATING_FROM || status === ReportedVmStatus.UP)) {
-      role = 'source';
-      next = { ...entry, source: NOT_HEARD(hostId) };
-    } else if (entry.destination.hostId === null && (status === ReportedVmStatus.MIGRATING_TO || status === ReportedVmStatus.UP)) {
-      role = 'destination';
-      next = { ...entry, destination: NOT_HEARD(hostId) };
-    } else {
-      // A host that is neither side saying it does not run the VM agrees with the table: nothing to say.
-      if (status !== ReportedVmStatus.DOWN) this.ignored(rec, entry, hostId, `host ${hostId} is neither the source nor the destination of migration ${entry.id}`);
-      return;
-    }
-    if (role === 'source' && status === ReportedVmStatus.MIGRATING_TO) {
-      return this.ignored(rec, entry, hostId, `the source reported MIGRATING_TO`);
-    }
-    if (role === 'destination' && status === ReportedVmStatus.MIGRATING_FROM) {
-      return this.ignored(rec, entry, hostId, `the destination reported MIGRATING_FROM`);
-    }
-    // An UP from the source before it confirmed was sent before the order reached it.
-    if (role === 'source' && status === ReportedVmStatus.UP && !next.sourceConfirmed) return;
-    // An entry that does not know the other side yet takes the peer this report names (DESIGN.md §3).
-    const peer = item.peerHostId ?? null;
-    if (peer !== null && role === 'source' && next.destination.hostId === null) next = { ...next, destination: NOT_HEARD(peer) };
-    if (peer !== null && role === 'destination' && next.source.hostId === null) next = { ...next, source: NOT_HEARD(peer) };
-
-    const side: Side = {
-      hostId,
-      report: status,
-      heardAt: ++this.heardCounter,
-      fenced: false,
-      exitReason: status === ReportedVmStatus.DOWN ? (item.exitReason ?? null) : null,
-    };
-    if (role === 'source') {
-      const confirms = status === ReportedVmStatus.MIGRATING_FROM || status === ReportedVmStatus.DOWN;
-      const progress =
-        status === ReportedVmStatus.MIGRATING_FROM && item.progress != null ? Math.max(next.progress ?? 0, item.progress) : next.progress;
-      next = { ...next, source: side, sourceConfirmed: next.sourceConfirmed || confirms, progress };
-    } else {
-      next = { ...next, destination: side };
-    }
-    this.settle(rec, next, Cause.HOST_REPORT, hostId);
-  }
-
-  /** The seed's second way into the table: a host reports a migration Transit does not know of. */
-  private discover(rec: Recording, hostId: string, item: VmReportInput): void {
-    const vm = this.vmFor(rec, item.vmId);
-    const heard: Side = { hostId, report: item.status, heardAt: ++this.heardCounter, fenced: false, exitReason: null };
-    const peer = item.peerHostId ?? null;
-    let entry: Migration;
-    if (item.status === ReportedVmStatus.MIGRATING_FROM) {
-      entry = this.newEntry(rec, vm, {
-        source: heard,
-        destination: NOT_HEARD(peer),
-        destinationChoice: DestinationChoice.DISCOVERED,
-        sourceConfirmed: true,
-        progress: item.progress ?? null,
-      });
-    } else {
-      // Where the VM ran before is where it comes from, unless the report names its peer.
-      const formerHost = vm.hostId !== null && vm.hostId !== hostId ? vm.hostId : null;
-      entry = this.newEntry(rec, vm, {
-        source: NOT_HEARD(peer ?? formerHost),
-        destination: heard,
-        destinationChoice: DestinationChoice.DISCOVERED,
-        // No order of ours is in flight: the hosts' word is all there is to wait for.
-        sourceConfirmed: true,
-      });
-    }
-    this.settle(rec, entry, Cause.HOST_REPORT, hostId);
-    this.event(rec, EventType.MIGRATION_STARTED, messages.migrationDiscovered(entry, hostId), entry);
-  }
-
-  private reportedUp(rec: Recording, hostId: string, vmId: string): void {
-    const vm = this.vmFor(rec, vmId);
-    if (vm.hostId === hostId && vm.status === VmStatus.UP) return;
-    if (vm.hostId === hostId && vm.status === VmStatus.UNKNOWN) return this.restoreUnknown(rec, vmId, hostId, Cause.HOST_REPORT);
-    const before = vmStateOf(vm);
-    const formerHost = vm.hostId !== null ? this.state.hosts.get(vm.hostId) : undefined;
-    if (formerHost !== undefined && vm.status === VmStatus.UP && isResponsive(formerHost.status)) {
-      // Split brain, or a migration Transit never saw: the latest report places the VM, loudly.
-      this.event(rec, EventType.VM_RUNNING_ON_BOTH_HOSTS, messages.runningOnBoth(vmId, formerHost.id, hostId), null, vmId, hostId);
-    }
-    this.state.updateVm(vm, { status: VmStatus.UP, hostId, location: null, statusBeforeUnknown: null });
-    this.vmTransition(rec, Cause.HOST_REPORT, vm, before, hostId, null);
-  }
-
-  private reportedDown(rec: Recording, hostId: string, item: VmReportInput): void {
-    const existing = this.state.vms.get(item.vmId);
-    if (existing === undefined) {
-      const vm = this.vmFor(rec, item.vmId); // known from now on, DOWN nowhere
-      this.vmTransition(rec, Cause.HOST_REPORT, vm, vmStateOf(vm), hostId, null, true);
-      return;
-    }
-    if (existing.hostId !== hostId) return; // another host does not run it: nothing changes
-    const before = vmStateOf(existing);
-    this.state.updateVm(existing, { status: VmStatus.DOWN, hostId: null, location: null, statusBeforeUnknown: null });
-    this.vmTransition(rec, Cause.HOST_REPORT, existing, before, hostId, null);
-    const reason = item.exitReason ?? null;
-    this.event(rec, EventType.VM_DOWN, messages.vmDown(existing.id, hostId, reason), null, existing.id, hostId, isNormalExit(reason) ? undefined : Severity.ERROR);
-  }
-
-  private restoreUnknown(rec: Recording, vmId: string, hostId: string, cause: Cause): void {
-    const vm = this.state.vms.get(vmId) as VmRecord;
-    if (vm.status !== VmStatus.UNKNOWN) return;
-    const before = vmStateOf(vm);
-    this.state.updateVm(vm, { status: vm.statusBeforeUnknown ?? VmStatus.UP, statusBeforeUnknown: null });
-    this.vmTransition(rec, cause, vm, before, hostId, null);
-    this.event(rec, EventType.VM_STATUS_RESTORED, messages.vmRestored(vmId, hostId), null, vmId, hostId);
-  }
-
-  private markUnresponsive(rec: Recording, hostId: string, why: string): void {
-    this.setHostStatus(rec, hostId, HostStatus.NON_RESPONSIVE, Cause.HOST_UNRESPONSIVE);
-    this.hostEvent(rec, EventType.HOST_NOT_RESPONDING, messages.hostNotResponding(hostId, why), hostId);
-    for (const vmId of [...this.state.vmIdsOnHost(hostId)]) {
-      const vm = this.state.vms.get(vmId) as VmRecord;
-      if (vm.migrationId !== null || vm.status === VmStatus.UNKNOWN) continue;
-      const before = vmStateOf(vm);
-      this.state.updateVm(vm, { status: VmStatus.UNKNOWN, statusBeforeUnknown: vm.status });
-      this.vmTransition(rec, Cause.HOST_UNRESPONSIVE, vm, before, hostId, null);
-      this.event(rec, EventType.VM_SET_UNKNOWN, messages.vmUnknown(vmId, hostId), null, vmId, hostId);
-    }
-    for (const vmId of this.state.entryVmIdsOfHost(hostId)) this.reevaluate(rec, vmId, Cause.HOST_UNRESPONSIVE, hostId);
-  }
-
-  private reevaluate(rec: Recording, vmId: string, cause: Cause, hostId: string): void {
-    const entry = this.state.entries.get(vmId);
-    if (entry !== undefined) this.settle(rec, entry, cause, hostId);
-  }
-
-  /** Evaluates an entry's next snapshot and either keeps it in flight or ends it as the table decides. */
-  private settle(rec: Recording, candidate: Migration, cause: Cause, hostId: string | null): void {
-    const verdict = evaluate(this.viewOf(candidate, rec.now));
-    if (verdict.outcome === MigrationState.IN_PROGRESS) return this.keepInFlight(rec, candidate, verdict, cause, hostId);
-    const outcome = verdict.outcome === MigrationState.FAILED && candidate.cancelRequested ? MigrationState.CANCELLED : verdict.outcome;
-    if (outcome === MigrationState.FAILED && candidate.destinationChoice === DestinationChoice.ENGINE) {
-      if (this.rerun(rec, candidate, cause, hostId)) return;
-    }
-    this.finish(rec, candidate, outcome, cause, hostId, reasonOf(outcome, candidate));
-  }
-
-  private keepInFlight(rec: Recording, candidate: Migration, verdict: Evaluation, cause: Cause, hostId: string | null): void {
-    const next: Migration = {
-      ...candidate,
-      vmStatus: verdict.vmStatus,
-      location: verdict.location,
-      stalled: verdict.stalled,
-      stalledReason: verdict.stalledReason,
-      runningOnBoth: verdict.runningOnBoth,
-    };
-    const previous = this.state.migrations.get(next.id);
-    if (next.stalled && (previous === undefined || !previous.stalled || previous.stalledReason !== next.stalledReason)) {
-      this.event(rec, EventType.MIGRATION_STALLED, messages.stalled(next), next);
-    }
-    if (next.runningOnBoth && previous?.runningOnBoth !== true) {
-      this.event(rec, EventType.VM_RUNNING_ON_BOTH_HOSTS, messages.runningOnBoth(next.vmId, next.source.hostId ?? '?', next.destination.hostId ?? '?'), next);
-    }
-    if (previous !== undefined && sameEntry(previous, next)) {
-      // A side repeated itself: keep when it was heard (row 1 compares it), but nothing visible changed.
-      this.state.putEntry(next);
-      return;
-    }
-    this.putEntryAndVm(rec, cause, next, hostId);
-  }
-
-  /** Starts the next attempt on another host (§4); false when there is none to try. */
-  private rerun(rec: Recording, failed: Migration, cause: Cause, hostId: string | null): boolean {
-    const sourceId = failed.source.hostId as string;
-    const cluster = this.state.hosts.get(sourceId)?.cluster ?? DEFAULT_CLUSTER;
-    const tried = new Set(failed.attempts.map((a) => a.destinationHostId).filter((h): h is string => h !== null));
-    const nextHost = failed.attempts.length < this.options.maxAttempts ? this.chooseFor(sourceId, cluster, tried) : null;
-    if (nextHost === null) {
-      if (failed.attempts.length < this.options.maxAttempts) this.event(rec, EventType.MIGRATION_NO_HOST_FOR_RERUN, messages.noHostForRerun(failed), failed);
-      return false;
-    }
-    const reason = reasonOf(MigrationState.FAILED, failed);
-    this.event(rec, EventType.MIGRATION_FAILED, messages.migrationFailed(failed, reason), failed);
-    this.event(rec, EventType.MIGRATION_TRYING_RERUN, messages.tryingRerun(failed, nextHost), failed);
-    const attempts = failed.attempts.map((a, i) =>
-      i === failed.attempts.length - 1 ? { ...a, state: MigrationState.FAILED, endedAt: rec.now, reason } : a,
-    );
-    const attempt = failed.attempt + 1;
-    const next: Migration = {
-      ...failed,
-      source: NOT_HEARD(sourceId),
-      destination: NOT_HEARD(nextHost),
-      sourceConfirmed: false,
-      attempt,
-      attempts: [...attempts, { attempt, destinationHostId: nextHost, state: MigrationState.IN_PROGRESS, startedAt: rec.now, endedAt: null, reason: null }],
-      progress: null,
-      attemptStartedAt: rec.now,
-      vmStatus: VmStatus.MIGRATING_FROM,
-      location: VmLocation.SOURCE,
-      stalled: false,
-      stalledReason: null,
-      runningOnBoth: false,
-    };
-    this.command(rec, HostCommandKind.MIGRATE, next);
-    // The transition of the failed report comes first, then the rerun.
-    this.putEntryAndVm(rec, cause, { ...failed, attempts, vmStatus: VmStatus.MIGRATING_FROM, location: VmLocation.SOURCE }, hostId);
-    this.putEntryAndVm(rec, Cause.RERUN, next, sourceId);
-    return true;
-  }
-
-  /** Ends a migration: out of the table, into history; the VM lands where the outcome says. */
-  private finish(rec: Recording, entry: Migration, outcome: MigrationState, cause: Cause, hostId: string | null, reason: string): void {
-    const vm = this.state.vms.get(entry.vmId) as VmRecord;
-    const before = vmStateOf(vm);
-    const landed: VmState =
-      outcome === MigrationState.SUCCEEDED
-        ? { status: VmStatus.UP, hostId: entry.destination.hostId, location: null }
-        : outcome === MigrationState.VM_DOWN
-          ? { status: VmStatus.DOWN, hostId: null, location: null }
-          : { status: VmStatus.UP, hostId: entry.source.hostId, location: null };
-    const done: Migration = {
-      ...entry,
-      state: outcome,
-      vmStatus: landed.status,
-      location: outcome === MigrationState.SUCCEEDED ? VmLocation.DESTINATION : outcome === MigrationState.VM_DOWN ? null : VmLocation.SOURCE,
-      stalled: false,
-      stalledReason: null,
-      runningOnBoth: false,
-      endedAt: rec.now,
-      reason,
-      attempts: entry.attempts.map((a, i) => (i === entry.attempts.length - 1 ? { ...a, state: outcome, endedAt: rec.now, reason } : a)),
-    };
-    this.state.archiveEntry(done);
-    this.state.updateVm(vm, { ...landed, migrationId: null, statusBeforeUnknown: null });
-    this.vmTransition(rec, cause, vm, before, hostId, done);
-    switch (outcome) {
-      case MigrationState.SUCCEEDED:
-        this.event(rec, EventType.MIGRATION_SUCCEEDED, messages.migrationSucceeded(done), done);
-        break;
-      case MigrationState.FAILED:
-        this.event(rec, EventType.MIGRATION_FAILED, messages.migrationFailed(done, reason), done);
-        break;
-      case MigrationState.CANCELLED:
-        this.event(rec, EventType.MIGRATION_CANCELLED, messages.migrationCancelled(done), done);
-        break;
-      case MigrationState.VM_DOWN:
-        this.event(rec, EventType.VM_DOWN, messages.migrationVmDown(done), done, done.vmId, hostId, Severity.ERROR);
-        break;
-    }
-  }
-
-  // =============================================================================================
   // Plumbing
   // =============================================================================================
 
   private run<T>(body: (rec: Recording) => Outcome<T>): Outcome<T> {
-    const rec: Recording = { transitions: [], events: [], commands: [], now: this.options.clock(), newVms: new Set() };
+    const rec = new Recording(this.options.clock(), () => ++this.seq);
     const result = body(rec);
     for (const t of rec.transitions) this.transitions.append(t);
     for (const e of rec.events) this.events.append(e);
-    if (rec.transitions.length + rec.events.length + rec.commands.length > 0) {
+    if (!rec.isEmpty) {
       const changes: ChangeSet = { transitions: rec.transitions, events: rec.events, commands: rec.commands };
       let failure: unknown = null;
       for (const listener of this.listeners) {
@@ -802,99 +464,6 @@ export class MigrationTable {
     return result;
   }
 
-  private viewOf(entry: Migration, now: Millis): EntryView {
-    const statusOf = (id: string | null) => (id === null ? null : (this.state.hosts.get(id)?.status ?? null));
-    return {
-      source: entry.source,
-      destination: entry.destination,
-      sourceHostStatus: statusOf(entry.source.hostId),
-      destinationHostStatus: statusOf(entry.destination.hostId),
-      sourceConfirmed: entry.sourceConfirmed,
-      confirmationOverdue:
-        entry.destinationChoice !== DestinationChoice.DISCOVERED && now - entry.attemptStartedAt >= this.options.migrationStartTimeoutMs,
-    };
-  }
-
-  private chooseFor(sourceId: string, cluster: string, excluded: ReadonlySet<string>): string | null {
-    const candidates = [...this.state.hostIdsInCluster(cluster)].map((id) => {
-      const host = this.state.hosts.get(id) as HostRecord;
-      return { id, cluster: host.cluster, status: host.status, load: this.state.loadOf(id) };
-    });
-    return chooseDestination(candidates, { sourceHostId: sourceId, cluster, excluded });
-  }
-
-  private newEntry(
-    rec: Recording,
-    vm: VmRecord,
-    init: Pick<Migration, 'source' | 'destination' | 'destinationChoice' | 'sourceConfirmed'> & { progress?: number | null },
-  ): Migration {
-    const ordinal = this.state.nextMigrationOrdinal();
-    return {
-      id: `${this.epoch}-m${ordinal}`,
-      ordinal,
-      vmId: vm.id,
-      source: init.source,
-      destination: init.destination,
-      destinationChoice: init.destinationChoice,
-      vmStatus: VmStatus.MIGRATING_FROM,
-      location: VmLocation.SOURCE,
-      state: MigrationState.IN_PROGRESS,
-      stalled: false,
-      stalledReason: null,
-      cancelRequested: false,
-      sourceConfirmed: init.sourceConfirmed,
-      attempt: 1,
-      attempts: [
-        { attempt: 1, destinationHostId: init.destination.hostId, state: MigrationState.IN_PROGRESS, startedAt: rec.now, endedAt: null, reason: null },
-      ],
-      progress: init.progress ?? null,
-      startedAt: rec.now,
-      attemptStartedAt: rec.now,
-      endedAt: null,
-      reason: null,
-      runningOnBoth: false,
-    };
-  }
-
-  /** Stores an in-flight snapshot and moves its VM to MIGRATING_FROM at the source; one transition. */
-  private putEntryAndVm(rec: Recording, cause: Cause, entry: Migration, hostId: string | null): void {
-    // A newly adopted destination also becomes the current attempt's destination.
-    const current = entry.attempts[entry.attempts.length - 1];
-    const next =
-      current !== undefined && current.destinationHostId !== entry.destination.hostId
-        ? { ...entry, attempts: [...entry.attempts.slice(0, -1), { ...current, destinationHostId: entry.destination.hostId }] }
-        : entry;
-    const vm = this.state.vms.get(next.vmId) as VmRecord;
-    const before = vmStateOf(vm);
-    this.state.putEntry(next);
-    this.state.updateVm(vm, {
-      status: VmStatus.MIGRATING_FROM,
-      hostId: next.source.hostId,
-      location: VmLocation.SOURCE,
-      migrationId: next.id,
-      statusBeforeUnknown: null,
-    });
-    this.vmTransition(rec, cause, vm, before, hostId, next);
-  }
-
-  private addHost(rec: Recording, id: string, cluster: string, cause: Cause): HostRecord {
-    const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null };
-    this.state.putHost(host);
-    this.hostTransition(rec, cause, host, null);
-    return host;
-  }
-
-  private setHostStatus(rec: Recording, hostId: string, status: HostStatus, cause: Cause): void {
-    const host = this.state.hosts.get(hostId) as HostRecord;
-    if (host.status === status) return;
-    const from = host.status;
-    // Back to UP: the timeout counts from now, not from the last report before it went silent.
-    const next: HostRecord = { ...host, status, lastSeenAt: status === HostStatus.UP ? rec.now : host.lastSeenAt };
-    this.state.putHost(next);
-    this.hostTransition(rec, cause, next, from);
-    if (cause === Cause.HOST_RECOVERED) this.hostEvent(rec, EventType.HOST_RECOVERED, messages.hostRecovered(hostId), hostId);
-  }
-
   private isStale(host: Host, input: ReportVmStatusesInput): boolean {
     if (input.sequence == null || host.lastSequence === null) return false;
     // A batch without a bootId comes from the boot the host last named.
@@ -906,133 +475,6 @@ export class MigrationTable {
     const m = this.state.migrations.get(id);
     return m !== undefined && m.state === MigrationState.IN_PROGRESS ? m : undefined;
   }
-
-  private ignored(rec: Recording, entry: Migration, hostId: string, why: string): void {
-    this.reportCounts.ignored++;
-    this.event(rec, EventType.REPORT_IGNORED, messages.reportIgnored(entry.vmId, hostId, why), entry, entry.vmId, hostId);
-  }
-
-  /** The VM's record, created (DOWN, on no host) when Transit first hears of it. */
-  private vmFor(rec: Recording, vmId: string): VmRecord {
-    const known = this.state.vms.get(vmId);
-    if (known !== undefined) return known;
-    rec.newVms.add(vmId);
-    return this.state.createVm(vmId);
-  }
-
-  private vmTransition(
-    rec: Recording,
-    cause: Cause,
-    vm: VmRecord,
-    state: VmState,
-    hostId: string | null,
-    migration: Migration | null,
-    always = false,
-  ): void {
-    const to = vmStateOf(vm);
-    const isNew = rec.newVms.delete(vm.id);
-    const before = isNew ? null : state;
-    if (!always && migration === null && before !== null && sameVmState(before, to)) return;
-    const hostIds = new Set<string>();
-    for (const h of [hostId, before?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId]) if (h != null) hostIds.add(h);
-    rec.transitions.push({
-      seq: ++this.seq,
-      at: rec.now,
-      cause,
-      vmId: vm.id,
-      hostId,
-      migration,
-      from: before,
-      to,
-      hostStatusFrom: null,
-      hostStatusTo: null,
-      hostIds: [...hostIds],
-    });
-  }
-
-  private hostTransition(rec: Recording, cause: Cause, host: HostRecord, from: HostStatus | null): void {
-    rec.transitions.push({
-      seq: ++this.seq,
-      at: rec.now,
-      cause,
-      vmId: null,
-      hostId: host.id,
-      migration: null,
-      from: null,
-      to: null,
-      hostStatusFrom: from,
-      hostStatusTo: host.status,
-      hostIds: [host.id],
-    });
-  }
-
-  private event(
-    rec: Recording,
-    type: EventType,
-    message: string,
-    migration: Migration | null,
-    vmId: string | null = migration?.vmId ?? null,
-    hostId: string | null = migration?.source.hostId ?? null,
-    severity: Severity = EVENT_SEVERITY[type],
-  ): void {
-    const hostIds = new Set<string>();
-    for (const h of [hostId, migration?.source.hostId, migration?.destination.hostId]) if (h != null) hostIds.add(h);
-    rec.events.push({ seq: ++this.seq, at: rec.now, type, severity, message, vmId, hostId, migrationId: migration?.id ?? null, hostIds: [...hostIds] });
-  }
-
-  private hostEvent(rec: Recording, type: EventType, message: string, hostId: string): void {
-    this.event(rec, type, message, null, null, hostId);
-  }
-
-  private command(rec: Recording, kind: HostCommandKind, entry: Migration): void {
-    if (entry.source.hostId === null) return;
-    rec.commands.push(commandOf(kind, entry, rec.now));
-  }
-}
-
-function commandOf(kind: HostCommandKind, entry: Migration, issuedAt: Millis): HostCommand {
-  return {
-    kind,
-    hostId: entry.source.hostId as string,
-    migrationId: entry.id,
-    vmId: entry.vmId,
-    destinationHostId: entry.destination.hostId,
-    attempt: entry.attempt,
-    issuedAt,
-  };
-}
-
-function reasonOf(outcome: MigrationState, entry: Migration): string {
-  switch (outcome) {
-    case MigrationState.SUCCEEDED:
-      return 'the source let the VM go and the destination runs it';
-    case MigrationState.VM_DOWN:
-      return 'both hosts report the VM down';
-    case MigrationState.CANCELLED:
-      return 'cancelled; the VM still runs on the source';
-    default:
-      return `the VM still runs on the source and the destination reports it down${entry.destination.exitReason ? ` (${entry.destination.exitReason})` : ''}`;
-  }
-}
-
-const sameSide = (a: Side, b: Side): boolean =>
-  a.hostId === b.hostId && a.report === b.report && a.fenced === b.fenced && a.exitReason === b.exitReason;
-
-/** Equal in everything a reader sees (a side's `heardAt` is bookkeeping). */
-function sameEntry(a: Migration, b: Migration): boolean {
-  return (
-    sameSide(a.source, b.source) &&
-    sameSide(a.destination, b.destination) &&
-    a.sourceConfirmed === b.sourceConfirmed &&
-    a.cancelRequested === b.cancelRequested &&
-    a.progress === b.progress &&
-    a.stalled === b.stalled &&
-    a.stalledReason === b.stalledReason &&
-    a.runningOnBoth === b.runningOnBoth &&
-    a.vmStatus === b.vmStatus &&
-    a.location === b.location &&
-    a.attempt === b.attempt
-  );
 }
 
 function matchesEvent(e: EngineEvent, filter: { vmId?: string | null; hostId?: string | null; type?: EventType | null }): boolean {

@@ -1,0 +1,114 @@
+/**
+ * What one command of the table changed, in order: its transitions, events and host orders. The
+ * rules write here; the table appends them to its logs and hands them to its listeners once the
+ * command is done, so a listener never sees a half-applied command.
+ */
+import type { EngineEvent, HostCommand, Migration, Millis, Transition, VmState } from './model.js';
+import type { HostRecord, VmRecord } from './table-state.js';
+import { EVENT_SEVERITY, type Cause, type EventType, type HostCommandKind, type HostStatus, type Severity } from './vocabulary.js';
+
+export const vmStateOf = (vm: VmRecord): VmState => ({ status: vm.status, hostId: vm.hostId, location: vm.location });
+
+const sameVmState = (a: VmState, b: VmState) => a.status === b.status && a.hostId === b.hostId && a.location === b.location;
+
+const hostsOf = (...hostIds: (string | null | undefined)[]): string[] => [...new Set(hostIds.filter((h): h is string => h != null))];
+
+/** An order for a migration's source, as a host agent receives it. */
+export function commandOf(kind: HostCommandKind, entry: Migration, issuedAt: Millis): HostCommand {
+  return {
+    kind,
+    hostId: entry.source.hostId as string,
+    migrationId: entry.id,
+    vmId: entry.vmId,
+    destinationHostId: entry.destination.hostId,
+    attempt: entry.attempt,
+    issuedAt,
+  };
+}
+
+export class Recording {
+  readonly transitions: Transition[] = [];
+  readonly events: EngineEvent[] = [];
+  readonly commands: HostCommand[] = [];
+  /** VMs first heard of in this command: their first transition comes from nothing (`from: null`). */
+  readonly newVms = new Set<string>();
+
+  /** `nextSeq` hands out the table's strictly increasing sequence numbers. */
+  constructor(
+    readonly now: Millis,
+    private readonly nextSeq: () => number,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.transitions.length + this.events.length + this.commands.length === 0;
+  }
+
+  /**
+   * A VM's change from `before` to its record's state now. Nothing is recorded when neither the VM
+   * nor its entry (`migration`) changed, unless `always` (a VM that only became known).
+   */
+  vm(cause: Cause, vm: VmRecord, before: VmState, hostId: string | null, migration: Migration | null, always = false): void {
+    const to = vmStateOf(vm);
+    const from = this.newVms.delete(vm.id) ? null : before;
+    if (!always && migration === null && from !== null && sameVmState(from, to)) return;
+    this.transitions.push({
+      seq: this.nextSeq(),
+      at: this.now,
+      cause,
+      vmId: vm.id,
+      hostId,
+      migration,
+      from,
+      to,
+      hostStatusFrom: null,
+      hostStatusTo: null,
+      hostIds: hostsOf(hostId, from?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId),
+    });
+  }
+
+  host(cause: Cause, host: HostRecord, from: HostStatus | null): void {
+    this.transitions.push({
+      seq: this.nextSeq(),
+      at: this.now,
+      cause,
+      vmId: null,
+      hostId: host.id,
+      migration: null,
+      from: null,
+      to: null,
+      hostStatusFrom: from,
+      hostStatusTo: host.status,
+      hostIds: [host.id],
+    });
+  }
+
+  event(
+    type: EventType,
+    message: string,
+    migration: Migration | null,
+    vmId: string | null = migration?.vmId ?? null,
+    hostId: string | null = migration?.source.hostId ?? null,
+    severity: Severity = EVENT_SEVERITY[type],
+  ): void {
+    this.events.push({
+      seq: this.nextSeq(),
+      at: this.now,
+      type,
+      severity,
+      message,
+      vmId,
+      hostId,
+      migrationId: migration?.id ?? null,
+      hostIds: hostsOf(hostId, migration?.source.hostId, migration?.destination.hostId),
+    });
+  }
+
+  hostEvent(type: EventType, message: string, hostId: string): void {
+    this.event(type, message, null, null, hostId);
+  }
+
+  /** An order for the entry's source; none while the source is not known. */
+  command(kind: HostCommandKind, entry: Migration): void {
+    if (entry.source.hostId !== null) this.commands.push(commandOf(kind, entry, this.now));
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * What a host's report does (DESIGN.md §2–§3). A report about a VM in the migration table is
+ * applied to the side its host plays — or ignored when the host is neither side or contradicts its
+ * role — and the entry is evaluated again. A MIGRATING_FROM/MIGRATING_TO report about a VM outside
+ * the table brings it in (the seed's second way in). Otherwise the report places the VM.
+ */
+import { newEntry, reevaluate, settle } from './entry-rules.js';
+import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
+import { isNormalExit, messages } from './messages.js';
+import type { Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from './model.js';
+import { vmStateOf, type Recording } from './recording.js';
+import { notHeard, type TableContext } from './table-context.js';
+import type { VmRecord } from './table-state.js';
+import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from './vocabulary.js';
+
+/** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
+export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
+  const hostId = input.hostId;
+  const host = ctx.state.hosts.get(hostId) ?? addHost(ctx, rec, hostId, input.cluster ?? DEFAULT_CLUSTER, Cause.HOST_REPORT);
+  const recovering = host.status === HostStatus.NON_RESPONSIVE || host.status === HostStatus.REBOOTING;
+  const bootChanged = input.bootId != null && input.bootId !== host.bootId;
+  ctx.state.putHost({
+    ...host,
+    lastReportAt: rec.now,
+    lastSeenAt: rec.now,
+    bootId: input.bootId ?? host.bootId,
+    lastSequence: input.sequence ?? (bootChanged ? null : host.lastSequence),
+  });
+  if (recovering) setHostStatus(ctx, rec, hostId, HostStatus.UP, Cause.HOST_RECOVERED);
+
+  const listed = new Set<string>();
+  for (const item of input.vms) {
+    listed.add(item.vmId);
+    applyReport(ctx, rec, hostId, item);
+  }
+  if (input.full === true) {
+    // A full batch lists every VM on the host: one it does not list is DOWN there.
+    const onHost = new Set([...ctx.state.vmIdsOnHost(hostId), ...ctx.state.entryVmIdsOfHost(hostId)]);
+    for (const vmId of onHost) if (!listed.has(vmId)) applyReport(ctx, rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
+  }
+  if (recovering) {
+    // VMs the host did not mention run as before it stopped answering.
+    for (const vmId of [...ctx.state.vmIdsOnHost(hostId)]) restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_RECOVERED);
+    for (const vmId of ctx.state.entryVmIdsOfHost(hostId)) reevaluate(ctx, rec, vmId, Cause.HOST_RECOVERED, hostId);
+  }
+  return ctx.state.hosts.get(hostId) as Host;
+}
+
+/** Applies one host's report about one VM. */
+function applyReport(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
+  const entry = ctx.state.entries.get(item.vmId);
+  if (entry !== undefined) return applyToEntry(ctx, rec, hostId, item, entry);
+  switch (item.status) {
+    case ReportedVmStatus.MIGRATING_FROM:
+    case ReportedVmStatus.MIGRATING_TO:
+      return discover(ctx, rec, hostId, item);
+    case ReportedVmStatus.UP:
+      return reportedUp(ctx, rec, hostId, item.vmId);
+    case ReportedVmStatus.DOWN:
+      return reportedDown(ctx, rec, hostId, item);
+  }
+}
+
+function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput, entry: Migration): void {
+  const { status } = item;
+  let role: 'source' | 'destination';
+  let next: Migration = entry;
+  if (entry.source.hostId === hostId) role = 'source';
+  else if (entry.destination.hostId === hostId) role = 'destination';
+  else if (entry.source.hostId === null && (status === ReportedVmStatus.MIGRATING_FROM || status === ReportedVmStatus.UP)) {
+    role = 'source';
+    next = { ...entry, source: notHeard(hostId) };
+  } else if (entry.destination.hostId === null && (status === ReportedVmStatus.MIGRATING_TO || status === ReportedVmStatus.UP)) {
+    role = 'destination';
+    next = { ...entry, destination: notHeard(hostId) };
+  } else {
+    // A host that is neither side saying it does not run the VM agrees with the table: nothing to say.
+    if (status !== ReportedVmStatus.DOWN) ignored(ctx, rec, entry, hostId, `host ${hostId} is neither the source nor the destination of migration ${entry.id}`);
+    return;
+  }
+  if (role === 'source' && status === ReportedVmStatus.MIGRATING_TO) return ignored(ctx, rec, entry, hostId, 'the source reported MIGRATING_TO');
+  if (role === 'destination' && status === ReportedVmStatus.MIGRATING_FROM) return ignored(ctx, rec, entry, hostId, 'the destination reported MIGRATING_FROM');
+  // An UP from the source before it confirmed was sent before the order reached it.
+  if (role === 'source' && status === ReportedVmStatus.UP && !next.sourceConfirmed) return;
+  // An entry that does not know the other side yet takes the peer this report names (DESIGN.md §3).
+  const peer = item.peerHostId ?? null;
+  if (peer !== null && role === 'source' && next.destination.hostId === null) next = { ...next, destination: notHeard(peer) };
+  if (peer !== null && role === 'destination' && next.source.hostId === null) next = { ...next, source: notHeard(peer) };
+
+  const side: Side = {
+    hostId,
+    report: status,
+    heardAt: ctx.nextHeard(),
+    fenced: false,
+    exitReason: status === ReportedVmStatus.DOWN ? (item.exitReason ?? null) : null,
+  };
+  if (role === 'source') {
+    const confirms = status === ReportedVmStatus.MIGRATING_FROM || status === ReportedVmStatus.DOWN;
+    const progress = status === ReportedVmStatus.MIGRATING_FROM && item.progress != null ? Math.max(next.progress ?? 0, item.progress) : next.progress;
+    next = { ...next, source: side, sourceConfirmed: next.sourceConfirmed || confirms, progress };
+  } else {
+    next = { ...next, destination: side };
+  }
+  settle(ctx, rec, next, Cause.HOST_REPORT, hostId);
+}
+
+/** The seed's second way into the table: a host reports a migration Transit does not know of. */
+function discover(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
+  const vm = vmFor(ctx, rec, item.vmId);
+  const heard: Side = { hostId, report: item.status, heardAt: ctx.nextHeard(), fenced: false, exitReason: null };
+  const peer = item.peerHostId ?? null;
+  // No order of ours is in flight, so the source need not confirm: the hosts' word is all there is.
+  const entry =
+    item.status === ReportedVmStatus.MIGRATING_FROM
+      ? newEntry(ctx, rec, vm, {
+          source: heard,
+          destination: notHeard(peer),
+          destinationChoice: DestinationChoice.DISCOVERED,
+          sourceConfirmed: true,
+          progress: item.progress ?? null,
+        })
+      : newEntry(ctx, rec, vm, {
+          // Where the VM ran before is where it comes from, unless the report names its peer.
+          source: notHeard(peer ?? (vm.hostId !== null && vm.hostId !== hostId ? vm.hostId : null)),
+          destination: heard,
+          destinationChoice: DestinationChoice.DISCOVERED,
+          sourceConfirmed: true,
+        });
+  settle(ctx, rec, entry, Cause.HOST_REPORT, hostId);
+  rec.event(EventType.MIGRATION_STARTED, messages.migrationDiscovered(entry, hostId), entry);
+}
+
+function reportedUp(ctx: TableContext, rec: Recording, hostId: string, vmId: string): void {
+  const vm = vmFor(ctx, rec, vmId);
+  if (vm.hostId === hostId && vm.status === VmStatus.UP) return;
+  if (vm.hostId === hostId && vm.status === VmStatus.UNKNOWN) return restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_REPORT);
+  const before = vmStateOf(vm);
+  const formerHost = vm.hostId !== null ? ctx.state.hosts.get(vm.hostId) : undefined;
+  if (formerHost !== undefined && vm.status === VmStatus.UP && isResponsive(formerHost.status)) {
+    // Split brain, or a migration Transit never saw: the latest report places the VM, loudly.
+    rec.event(EventType.VM_RUNNING_ON_BOTH_HOSTS, messages.runningOnBoth(vmId, formerHost.id, hostId), null, vmId, hostId);
+  }
+  ctx.state.updateVm(vm, { status: VmStatus.UP, hostId, location: null, statusBeforeUnknown: null });
+  rec.vm(Cause.HOST_REPORT, vm, before, hostId, null);
+}
+
+function reportedDown(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
+  const existing = ctx.state.vms.get(item.vmId);
+  if (existing === undefined) {
+    const vm = vmFor(ctx, rec, item.vmId); // known from now on, DOWN nowhere
+    rec.vm(Cause.HOST_REPORT, vm, vmStateOf(vm), hostId, null, true);
+    return;
+  }
+  if (existing.hostId !== hostId) return; // another host does not run it: nothing changes
+  const before = vmStateOf(existing);
+  ctx.state.updateVm(existing, { status: VmStatus.DOWN, hostId: null, location: null, statusBeforeUnknown: null });
+  rec.vm(Cause.HOST_REPORT, existing, before, hostId, null);
+  const reason = item.exitReason ?? null;
+  rec.event(EventType.VM_DOWN, messages.vmDown(existing.id, hostId, reason), null, existing.id, hostId, isNormalExit(reason) ? undefined : Severity.ERROR);
+}
+
+function ignored(ctx: TableContext, rec: Recording, entry: Migration, hostId: string, why: string): void {
+  ctx.reportCounts.ignored++;
+  rec.event(EventType.REPORT_IGNORED, messages.reportIgnored(entry.vmId, hostId, why), entry, entry.vmId, hostId);
+}
+
+/** The VM's record, created (DOWN, on no host) when Transit first hears of it. */
+function vmFor(ctx: TableContext, rec: Recording, vmId: string): VmRecord {
+  const known = ctx.state.vms.get(vmId);
+  if (known !== undefined) return known;
+  rec.newVms.add(vmId);
+  return ctx.state.createVm(vmId);
+}

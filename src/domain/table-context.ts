@@ -1,0 +1,31 @@
+/**
+ * What the table's rules work on: the state, the settings, and the table-wide order in which
+ * reports are heard. The table owns it; the rule modules receive it with each command.
+ */
+import type { Side } from './model.js';
+import type { TableState } from './table-state.js';
+
+export interface RuleSettings {
+  readonly epoch: string;
+  readonly migrationStartTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+/** Running totals of VM reports, for monitoring. */
+export interface ReportCounts {
+  accepted: number;
+  ignored: number;
+  stale: number;
+  invalid: number;
+}
+
+export interface TableContext {
+  readonly state: TableState;
+  readonly settings: RuleSettings;
+  /** The next position in the table-wide order of applied reports ("heard after", row 1). */
+  nextHeard(): number;
+  readonly reportCounts: ReportCounts;
+}
+
+/** A side nothing has been heard from in the current attempt. */
+export const notHeard = (hostId: string | null): Side => ({ hostId, report: null, heardAt: 0, fenced: false, exitReason: null });
