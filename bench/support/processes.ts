@@ -79,8 +79,9 @@ export async function startServer(kind: ServerKind, env: Record<string, string> 
 }
 
 /**
- * Runs a worker script of this folder with a JSON job on its command line; resolves with the
- * `{ result }` it sends, after which it exits.
+ * Runs a worker script of this folder, hands it `job` (over IPC: a job may be larger than a
+ * command line allows), and resolves with the `{ result }` it sends, after which it exits.
+ * `onPhase` hears each phase the worker announces (`announcePhase`).
  */
 export async function runWorker<Job, Result>(
   script: string,
@@ -88,13 +89,16 @@ export async function runWorker<Job, Result>(
   timeoutMs: number,
   { nodeFlags = [], onPhase = () => undefined }: { nodeFlags?: readonly string[]; onPhase?: (phase: string) => void } = {},
 ): Promise<Result> {
-  const child = start(script, [JSON.stringify(job)], {}, nodeFlags);
+  const child = start(script, [], {}, nodeFlags);
   child.on('message', (message: { phase?: string }) => {
     if (typeof message.phase === 'string') onPhase(message.phase);
   });
   try {
-    const { result } = await nextMessage<{ result: Result }>(child, 'result', timeoutMs);
-    return result;
+    // The job goes once the worker listens for it.
+    await nextMessage<{ waiting: true }>(child, 'waiting', 120_000);
+    const result = nextMessage<{ result: Result }>(child, 'result', timeoutMs);
+    child.send({ job });
+    return (await result).result;
   } finally {
     child.kill();
   }
@@ -103,9 +107,10 @@ export async function runWorker<Job, Result>(
 /** In a worker: tells the benchmark a phase begins (it may read the server's CPU then). */
 export const announcePhase = (phase: string): void => void process.send?.({ phase });
 
-/** In a worker: reads the job from the command line, runs it, sends the result, exits. */
+/** In a worker: waits for its job, runs it, sends the result, exits. */
 export async function workerMain<Job, Result>(run: (job: Job) => Promise<Result>): Promise<void> {
-  const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-  const result = await run(job);
+  const job = new Promise<Job>((resolve) => process.once('message', (message: { job: Job }) => resolve(message.job)));
+  process.send?.({ waiting: true });
+  const result = await run(await job);
   process.send?.({ result }, () => process.exit(0));
 }

@@ -11,8 +11,9 @@
  *   `reportVmStatuses` input types and a resolver that does nothing, and `vms`/`migrations`
  *   queries answering a fixed page of the same shape.
  * - `echo`: the floor: bare `node:http` that parses the same JSON body and answers the same JSON.
- * - `broadcast`: bare `ws` (and SSE) broadcast: `POST /publish` sends its body as it is to every
- *   WebSocket and SSE client, then answers.
+ * - `broadcast`: bare `ws` (and SSE) broadcast: a POST's body (a result, as a subscriber receives
+ *   it) is framed once as a graphql-ws `next` message and once as an SSE event, and the same string
+ *   is sent to every WebSocket (`/ws`) and SSE (`GET /sse`) client; then the POST is answered.
  *
  * The process tells its parent (IPC) `{ ready: true, port }` once it listens, answers `stats` with
  * its CPU time and event-loop utilisation since the last `stats` (so the parent can say whether
@@ -138,10 +139,11 @@ function startBroadcast(): Broadcast {
       req.on('close', () => streams.delete(res));
       return;
     }
-    void readBody(req).then((message) => {
-      // The whole of a broadcast: one string, sent as it is to every client.
+    void readBody(req).then((payload) => {
+      // The whole of a broadcast: the payload framed once per transport, the same string sent to every client.
+      const message = `{"id":"1","type":"next","payload":${payload}}`;
       for (const socket of sockets) socket.send(message);
-      const event = `event: next\ndata: ${message}\n\n`;
+      const event = `event: next\ndata: ${payload}\n\n`;
       for (const stream of streams) stream.write(event);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');

@@ -20,6 +20,7 @@ import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { buildSecurity, OPEN_MODE_WARNING } from './security.js';
+import { useSharedSubscriptionResults } from './shared-subscription-results.js';
 import { startTicking } from './tick.js';
 import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
 
@@ -85,7 +86,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     logging,
     landingPage: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useRequestErrorCodes(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins],
   });
 
   let stopping = false;
