@@ -19,7 +19,7 @@ import {
   type OperationTypeNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { RequestErrorCode } from '../schema/errors.js';
+import { RequestErrorCode, requestError } from '../schema/errors.js';
 import { principalOf, unauthenticated } from './authentication.js';
 import { Role, type Principal } from './credentials.js';
 import { refusal } from './refusal.js';
@@ -63,11 +63,11 @@ export function authorize(args: ExecutionArgs): readonly GraphQLError[] | null {
   const principal = principalOf(args.contextValue);
   if (principal === null) return [unauthenticated('a credential is required')];
   if (principal.open) return null;
-  // No single operation to run: graphql-js refuses the request itself, running nothing.
+  // Fail closed: whatever the executor would make of a document without one operation to run.
   const operation = getOperationAST(args.document, args.operationName);
-  if (operation == null) return null;
+  if (operation == null) return [requestError(RequestErrorCode.BAD_USER_INPUT, 'the document has no single operation to run: give operationName')];
   const rootType = args.schema.getRootType(operation.operation) as GraphQLObjectType | undefined;
-  if (rootType === undefined) return null;
+  if (rootType === undefined) return [forbidden(`no credential may run a ${operation.operation}`)];
 
   let variables: { [name: string]: unknown } | null = null;
   for (const field of rootFields(args.document, operation)) {

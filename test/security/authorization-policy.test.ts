@@ -43,6 +43,13 @@ describe('the authorization policy', () => {
       expect(codesOf(await server().as(who, query))).toEqual([]);
     });
 
+    it('should refuse a document with two operations and no operationName, running neither', async () => {
+      const answer = await server().as('hostA', `mutation A { reportVmStatuses(input: { hostId: "${HOST_A}", vms: [] }) { errors { code } } } mutation B { ${FENCE} }`);
+      // yoga refuses it before execution; authorization would too (it fails closed).
+      expect(codesOf(answer)).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+      expect(server().app.table.hosts()).toEqual([]);
+    });
+
     it("should refuse a host's report whose variables do not fit their types as bad input, running nothing", async () => {
       const answer = await server().as('hostA', 'mutation ($input: ReportVmStatusesInput!) { reportVmStatuses(input: $input) { errors { code } } }', {
         input: { hostId: HOST_A, vms: [{ vmId: 'vm-1', status: 'FLYING' }] },
