@@ -2,6 +2,7 @@
  * Benchmark 4 — memory: heap and RSS per known VM with 1,000,000 VMs known and 100,000 of them in
  * the migration table. Baseline, same run: the same VM ids and statuses in a plain Map.
  * Run with --expose-gc for exact heap figures (`npm run bench -- memory` does).
+ * Target: ≤ 1 KiB of heap per known VM.
  *
  *   node --expose-gc --import tsx bench/memory.ts
  */
@@ -55,7 +56,15 @@ export function run(): Row[] {
   const tableBytes = heap() - before;
   const rssBytes = process.memoryUsage().rss - rss0;
   return [
-    { name: `heap per known VM (${total.toLocaleString('en')} VMs, ${inTable.toLocaleString('en')} migrating, full history)`, value: tableBytes / total, unit: 'B', baseline: plainBytes / total, baselineName: 'plain Map', lowerIsBetter: true },
+    {
+      name: `heap per known VM (${total.toLocaleString('en')} VMs, ${inTable.toLocaleString('en')} migrating, full history)`,
+      value: tableBytes / total,
+      unit: 'B',
+      baseline: plainBytes / total,
+      baselineName: 'plain Map',
+      lowerIsBetter: true,
+      target: { text: '≤ 1 KiB', met: tableBytes / total <= 1_024 },
+    },
     { name: 'RSS growth per known VM', value: rssBytes / total, unit: 'B', lowerIsBetter: true },
   ];
 }
