@@ -6,9 +6,9 @@
  *
  *   npm run bench -- core-ingestion      (or: npx tsx bench/core-ingestion.ts)
  */
-import { MigrationTable } from '../src/domain/table.js';
 import type { VmReportInput } from '../src/domain/model.js';
 import { machine, printTable, type Row } from './report.js';
+import { benchTable } from './support/table.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 5_000);
 const VMS_PER_HOST = 200;
@@ -35,14 +35,7 @@ function timeIt(fn: () => void): number {
 
 export function run(): Row[] {
   let now = Date.now();
-  const table = new MigrationTable({
-    epoch: 'bench',
-    clock: () => now,
-    hostTimeoutMs: 3_600_000,
-    migrationStartTimeoutMs: 3_600_000,
-    maxAttempts: 3,
-    historyLimit: 100_000,
-  });
+  const table = benchTable(() => now);
   const up = batches((h, v) => ({ vmId: vmId(h, v), status: 'UP' }));
   // Load: the first full report of each host makes its VMs known.
   const loadSeconds = timeIt(() => up.forEach((vms, h) => table.reportVmStatuses({ hostId: hostId(h), vms, full: true })));

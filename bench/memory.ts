@@ -6,9 +6,9 @@
  *
  *   node --expose-gc --import tsx bench/memory.ts
  */
-import { MigrationTable } from '../src/domain/table.js';
 import type { VmReportInput } from '../src/domain/model.js';
 import { machine, printTable, type Row } from './report.js';
+import { benchTable } from './support/table.js';
 
 const HOSTS = 5_000;
 const VMS_PER_HOST = 200;
@@ -32,14 +32,7 @@ export function run(): Row[] {
   const rss0 = process.memoryUsage().rss;
   const before = heap();
   let now = Date.now();
-  const table = new MigrationTable({
-    epoch: 'bench',
-    clock: () => now,
-    hostTimeoutMs: 3_600_000,
-    migrationStartTimeoutMs: 3_600_000,
-    maxAttempts: 3,
-    historyLimit: 100_000,
-  });
+  const table = benchTable(() => now);
   for (let h = 0; h < HOSTS; h++) {
     const vms: VmReportInput[] = [];
     for (let v = 0; v < VMS_PER_HOST; v++) vms.push({ vmId: `vm-${h}-${v}`, status: 'UP' });

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FormattedExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { afterAll, afterEach, beforeEach } from 'vitest';
+import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config.js';
 import { credentialLine, newToken, Role, type CredentialSpec } from '../../src/server/credentials.js';
+import { perTest } from './per-test.js';
 import { startServer, type TestServer } from './server.js';
 import type { WsClient } from './ws.js';
 
@@ -68,18 +69,7 @@ export async function startSecureServer(overrides: Partial<Config> = {}): Promis
 
 /** A fresh server with credentials for each test of the enclosing suite. */
 export function securePerTest(overrides: Partial<Config> = {}): () => SecureServer {
-  let current: SecureServer | null = null;
-  beforeEach(async () => {
-    current = await startSecureServer(overrides);
-  });
-  afterEach(async () => {
-    await current?.stop();
-    current = null;
-  });
-  return () => {
-    if (current === null) throw new Error('no server: call inside a test');
-    return current;
-  };
+  return perTest(() => startSecureServer(overrides));
 }
 
 export interface HttpAnswer {

@@ -5,7 +5,7 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
-import { afterEach, beforeEach } from 'vitest';
+import { perTest } from './per-test.js';
 import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -79,16 +79,5 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
 
 /** A fresh server for each test of the enclosing suite; the getter returns the current one. */
 export function serverPerTest(overrides: Partial<Config> = {}): () => TestServer {
-  let current: TestServer | null = null;
-  beforeEach(async () => {
-    current = await startServer(overrides);
-  });
-  afterEach(async () => {
-    await current?.stop();
-    current = null;
-  });
-  return () => {
-    if (current === null) throw new Error('no server: call inside a test');
-    return current;
-  };
+  return perTest(() => startServer(overrides));
 }
