@@ -28,17 +28,25 @@ export interface Page<T> {
   readonly hasNextPage: boolean;
 }
 
-function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  let set = index.get(key);
-  if (set === undefined) index.set(key, (set = new Set()));
-  set.add(value);
+/** What an index keeps per key: a `Set` of ids, or an `OrdinalSet` of ordinals. */
+interface Members<V> {
+  add(value: V): unknown;
+  delete(value: V): unknown;
+  readonly size: number;
 }
 
-function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
+function addTo<K, V>(index: Map<K, Members<V>>, key: K, value: V, empty: () => Members<V> = () => new Set<V>()): void {
+  let members = index.get(key);
+  if (members === undefined) index.set(key, (members = empty()));
+  members.add(value);
+}
+
+/** Removes the value; a key left with no members leaves the index. */
+function removeFrom<K, V>(index: Map<K, Members<V>>, key: K, value: V): void {
+  const members = index.get(key);
+  if (members === undefined) return;
+  members.delete(value);
+  if (members.size === 0) index.delete(key);
 }
 
 /** The `first` items after `afterOrdinal`, in ordinal order, of a few unordered candidates. */
@@ -65,18 +73,8 @@ function pageOf<T>(ordinals: Iterable<number>, lookup: (ordinal: number) => T | 
   return { items, hasNextPage: false };
 }
 
-function addOrdinal<K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void {
-  let set = index.get(key);
-  if (set === undefined) index.set(key, (set = new OrdinalSet()));
-  set.add(ordinal);
-}
-
-function removeOrdinal<K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(ordinal);
-  if (set.size === 0) index.delete(key);
-}
+const addOrdinal = <K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void =>
+  addTo(index as Map<K, Members<number>>, key, ordinal, () => new OrdinalSet());
 
 const NO_ORDINALS = new OrdinalSet();
 
@@ -161,7 +159,7 @@ export class TableState {
 
   updateVm(vm: VmRecord, next: Partial<Omit<VmRecord, 'id' | 'ordinal'>>): void {
     if (next.status !== undefined && next.status !== vm.status) {
-      removeOrdinal(this.vmsByStatus, vm.status, vm.ordinal);
+      removeFrom(this.vmsByStatus, vm.status, vm.ordinal);
       addOrdinal(this.vmsByStatus, next.status, vm.ordinal);
     }
     if (next.hostId !== undefined && next.hostId !== vm.hostId) {
@@ -278,7 +276,7 @@ export class TableState {
   private reindexMigration(previous: Migration | undefined, next: Migration): void {
     const ordinal = next.ordinal;
     this.migrationsByOrdinal.set(ordinal, next);
-    if (previous !== undefined && previous.state !== next.state) removeOrdinal(this.migrationsByState, previous.state, ordinal);
+    if (previous !== undefined && previous.state !== next.state) removeFrom(this.migrationsByState, previous.state, ordinal);
     addOrdinal(this.migrationsByState, next.state, ordinal);
     if (previous !== undefined) return this.indexHostsOf(next, previous);
     this.allMigrations.add(ordinal);
@@ -298,9 +296,9 @@ export class TableState {
     this.migrations.delete(id);
     this.migrationsByOrdinal.delete(gone.ordinal);
     this.allMigrations.delete(gone.ordinal);
-    removeOrdinal(this.migrationsByState, gone.state, gone.ordinal);
-    removeOrdinal(this.migrationsByVm, gone.vmId, gone.ordinal);
-    for (const hostId of hostsOf(gone)) removeOrdinal(this.migrationsByHost, hostId, gone.ordinal);
+    removeFrom(this.migrationsByState, gone.state, gone.ordinal);
+    removeFrom(this.migrationsByVm, gone.vmId, gone.ordinal);
+    for (const hostId of hostsOf(gone)) removeFrom(this.migrationsByHost, hostId, gone.ordinal);
   }
 
   // ---- consistency --------------------------------------------------------------------------
