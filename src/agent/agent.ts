@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { HypervisorAdapter, MigrationOrder, VmObservation } from './hypervisor.js';
+import { graphqlHttp, type GraphQLRequest } from './graphql-http.js';
 import { HOST_COMMANDS, REPORT_VM_STATUSES, type ReportResult } from './operations.js';
 
 export interface ReportBatch {
@@ -78,11 +79,13 @@ export class HostAgent {
   private unwatch: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
-  private readonly httpUrl: string;
+  private readonly post: GraphQLRequest;
 
   constructor(private readonly options: HostAgentOptions) {
     const base = options.reconnectDelayMs ?? 250;
     const max = options.maxReconnectDelayMs ?? 5_000;
+    // The host credential goes on both connections: the order stream and the reports.
+    const authorization: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.client = createClient({
       url: options.url,
       webSocketImpl: WebSocket,
@@ -91,7 +94,7 @@ export class HostAgent {
       shouldRetry: () => !this.stopped,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(max, base * 2 ** retries) * (0.5 + Math.random() / 2))),
       keepAlive: 10_000,
-      connectionParams: options.token === undefined ? options.connectionParams : { ...options.connectionParams, authorization: `Bearer ${options.token}` },
+      connectionParams: options.token === undefined ? options.connectionParams : { ...options.connectionParams, ...authorization },
       onNonLazyError: (error) => this.options.onError?.(error),
       on: {
         connected: (_socket, _payload, wasRetry) => {
@@ -104,7 +107,10 @@ export class HostAgent {
         },
       },
     });
-    this.httpUrl = options.url.replace(/^ws/, 'http');
+    this.post = graphqlHttp(options.url.replace(/^ws/, 'http'), {
+      headers: { ...options.headers, ...authorization },
+      timeoutMs: options.reportTimeoutMs ?? 10_000,
+    });
     const direct: ReportSender = (batch) => this.request(batch);
     this.send = options.wrapSender ? options.wrapSender(direct) : direct;
   }
@@ -215,32 +221,23 @@ export class HostAgent {
    * batch that fails here is dropped; the next full report, computed afresh, replaces it.
    */
   private async request(batch: ReportBatch): Promise<ReportResult | null> {
-    const response = await fetch(this.httpUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...this.options.headers, ...(this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` }) },
-      signal: AbortSignal.timeout(this.options.reportTimeoutMs ?? 10_000),
-      body: JSON.stringify({
-        query: REPORT_VM_STATUSES,
-        variables: {
-          input: {
-            hostId: batch.hostId,
-            cluster: batch.cluster,
-            bootId: batch.bootId,
-            sequence: batch.sequence,
-            full: batch.full,
-            vms: batch.vms.map((vm) => ({
-              vmId: vm.vmId,
-              status: vm.status,
-              progress: vm.progress ?? null,
-              exitReason: vm.exitReason ?? null,
-              peerHostId: vm.peerHostId ?? null,
-            })),
-          },
-        },
-      }),
+    const result = await this.post<ReportResult>(REPORT_VM_STATUSES, {
+      input: {
+        hostId: batch.hostId,
+        cluster: batch.cluster,
+        bootId: batch.bootId,
+        sequence: batch.sequence,
+        full: batch.full,
+        vms: batch.vms.map((vm) => ({
+          vmId: vm.vmId,
+          status: vm.status,
+          progress: vm.progress ?? null,
+          exitReason: vm.exitReason ?? null,
+          peerHostId: vm.peerHostId ?? null,
+        })),
+      },
     });
-    const result = (await response.json()) as { data?: ReportResult | null; errors?: unknown };
-    if (!result.data) throw new Error(`report ${batch.sequence} refused: ${response.status} ${JSON.stringify(result.errors)}`);
+    if (!result.data) throw new Error(`report ${batch.sequence} refused: ${result.status} ${JSON.stringify(result.errors)}`);
     return result.data;
   }
 }

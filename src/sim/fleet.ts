@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
 import { OutcomeChecker, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
-import { graphqlHttp, type GraphQLRequest } from './graphql-http.js';
+import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
 import {
   CANCEL_MIGRATION,
   IN_FLIGHT,
