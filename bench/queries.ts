@@ -13,7 +13,7 @@
  *   npm run bench -- queries      (or: npx tsx bench/queries.ts)
  */
 import { performance } from 'node:perf_hooks';
-import { MigrationTable } from '../src/domain/table.js';
+import { MigrationTable } from '../src/domain/table/table.js';
 import type { Migration, Vm } from '../src/domain/model.js';
 import { machine, percentile, printTable, type Row } from './report.js';
 import { hostId, preload, type FleetShape } from './support/preload.js';

@@ -1,11 +1,11 @@
 /**
  * Transit's settings, read once from the environment into a typed, frozen object.
  * This is the only module that reads `process.env`; everything else receives a `Config`.
- * Every default serves one machine (DESIGN.md §7) and carries its unit in its name.
+ * Every default serves one machine (docs/contract.md §7) and carries its unit in its name.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_TABLE_SETTINGS } from './domain/table.js';
+import { DEFAULT_TABLE_SETTINGS } from './domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from './domain/validation.js';
 
 export interface Config {

@@ -1,6 +1,6 @@
 /** `npm start`: reads the settings, serves Transit, and shuts down cleanly on SIGTERM or SIGINT. */
 import { readConfig } from './config.js';
-import { buildApp } from './server/app.js';
+import { buildApp } from './server/http/app.js';
 
 /** A setting, the credentials file or the address refused: say why in one line, and exit non-zero. */
 function refuseToStart(error: unknown): never {

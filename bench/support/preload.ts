@@ -3,7 +3,7 @@
  * first `migrating` of each host are migrating to the next host (discovered from the source's
  * MIGRATING_FROM report), so that a query benchmark need not send a million VMs over HTTP first.
  */
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 
 export interface FleetShape {
   readonly hosts: number;

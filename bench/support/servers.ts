@@ -160,7 +160,7 @@ function startBroadcast(): Broadcast {
 // ---- Transit ------------------------------------------------------------------------------------
 
 async function startTransit(): Promise<{ port: number; subscribers: () => number }> {
-  const [{ readConfig }, { buildApp }] = await Promise.all([import('../../src/config.js'), import('../../src/server/app.js')]);
+  const [{ readConfig }, { buildApp }] = await Promise.all([import('../../src/config.js'), import('../../src/server/http/app.js')]);
   const app = buildApp({ config: { ...readConfig(), host: '127.0.0.1', port: 0 }, logging: 'error' });
   const hosts = Number(process.env.BENCH_PRELOAD_HOSTS ?? 0);
   if (hosts > 0) preload(app.table, { hosts, vmsPerHost: Number(process.env.BENCH_PRELOAD_VMS ?? 200), migrating: Number(process.env.BENCH_PRELOAD_MIGRATING ?? 0) });

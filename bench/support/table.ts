@@ -1,5 +1,5 @@
 /** The migration table as the in-process benchmarks drive it: timeouts that never fire, a clock they move. */
-import { MigrationTable } from '../../src/domain/table.js';
+import { MigrationTable } from '../../src/domain/table/table.js';
 
 const NEVER_MS = 3_600_000;
 

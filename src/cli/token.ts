@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { credentialLine, newToken, Role, ROLES } from '../server/credentials.js';
+import { credentialLine, newToken, Role, ROLES } from '../server/security/credentials.js';
 
 const USAGE = `usage: npm run token -- --role <${ROLES.join('|')}>[,<role>...] [--host <host id>] [--name <name>]
   --role  what the credential may do (docs/security.md); several roles separated by commas

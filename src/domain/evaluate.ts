@@ -1,5 +1,5 @@
 /**
- * The main idea of the seed, made precise (DESIGN.md §2): success or failure is declared only
+ * The main idea of the seed, made precise (docs/contract.md §2): success or failure is declared only
  * from correct statuses of both hosts. This pure function looks an entry's pair of reports up in
  * the decision table and lets a deciding row (1–3) through only when
  *   - both sides are heard in the current attempt,

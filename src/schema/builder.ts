@@ -7,7 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { DecisionRule } from '../domain/decision-table.js';
 import type { EngineEvent, Host, HostCommand, Migration, MigrationAttempt, Millis, Transition, UserError, Vm, VmState } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table.js';
+import type { MigrationTable } from '../domain/table/table.js';
 import type { Delivery } from './errors.js';
 
 export interface FeedFilter {

@@ -5,8 +5,8 @@
  * engine epoch so that a cursor from before a restart is refused instead of paging a new list.
  */
 import { GraphQLError } from 'graphql';
-import { formatCursor, parseCursor } from '../domain/cursor.js';
-import type { MigrationTable } from '../domain/table.js';
+import { formatCursor, parseCursor } from '../domain/table/cursor.js';
+import type { MigrationTable } from '../domain/table/table.js';
 import { RequestErrorCode, requestError } from './errors.js';
 
 /** Default and largest page of `vms`, `migrations` and `events`. */

@@ -1,5 +1,5 @@
 /**
- * Refusals of a request itself, as GraphQL errors with a stable `extensions.code` (DESIGN.md §6).
+ * Refusals of a request itself, as GraphQL errors with a stable `extensions.code` (docs/contract.md §6).
  * Mutation refusals are not here: they are data (`UserError`), returned in the payload.
  */
 import { GraphQLError } from 'graphql';

@@ -1,5 +1,5 @@
 /** `Event`: an entry of the operator's event log, with the `events` query and subscription. */
-import type { MigrationTable } from '../domain/table.js';
+import type { MigrationTable } from '../domain/table/table.js';
 import type { EventType } from '../domain/vocabulary.js';
 import { builder } from './builder.js';
 import { connection, logCursor, pageSize, readLogCursor } from './cursors.js';

@@ -3,7 +3,7 @@
  * by which hosts and operators change a host (`registerHost`, `reportHostStatus`, `reportFenceResult`).
  */
 import type { Vm } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table.js';
+import type { MigrationTable } from '../domain/table/table.js';
 import { builder } from './builder.js';
 import { FenceMethodEnum, HostStatusEnum } from './enums.js';
 import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';

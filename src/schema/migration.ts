@@ -3,7 +3,7 @@
  * `migration` and `migrations` queries and the `migrateVm` and `cancelMigration` mutations.
  */
 import type { Migration, Vm } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table.js';
+import type { MigrationTable } from '../domain/table/table.js';
 import { builder } from './builder.js';
 import { connection, pageCursor, pageSize, readPageCursor } from './cursors.js';
 import { MigrationStateEnum, ReportedVmStatusEnum, VmLocationEnum, VmStatusEnum } from './enums.js';

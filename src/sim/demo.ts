@@ -5,7 +5,7 @@
  * live one-line summary. Ctrl-C stops it.
  */
 import { readConfig } from '../config.js';
-import { buildApp, type App } from '../server/app.js';
+import { buildApp, type App } from '../server/http/app.js';
 import { FLEET_HELP, parseFleetArgs } from './cli-options.js';
 import { Fleet } from './fleet.js';
 import { StatusLine } from './status-line.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, readConfig } from '../../src/config.js';
 
 describe('settings from the environment', () => {
-  it('should default to what serves one machine (DESIGN.md §7)', () => {
+  it('should default to what serves one machine (docs/contract.md §7)', () => {
     expect(readConfig({})).toEqual({
       host: '127.0.0.1',
       port: 4000,

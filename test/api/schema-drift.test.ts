@@ -36,7 +36,7 @@ describe('schema.graphql', () => {
     ['Query', ['vm', 'vms', 'host', 'hosts', 'migration', 'migrations', 'events', 'decisionTable', 'engine']],
     ['Mutation', ['registerHost', 'migrateVm', 'cancelMigration', 'reportVmStatuses', 'reportHostStatus', 'reportFenceResult']],
     ['Subscription', ['transitions', 'events', 'hostCommands']],
-  ])('should name the %s fields of DESIGN.md §6', (root, fields) => {
+  ])('should name the %s fields of docs/contract.md §6', (root, fields) => {
     const type = schema.getType(root);
     if (!isObjectType(type)) throw new Error(`${root} is not an object type`);
     expect(Object.keys(type.getFields()).sort()).toEqual([...fields].sort());

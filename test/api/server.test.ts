@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GRAPHIQL_QUERY } from '../../src/server/app.js';
+import { GRAPHIQL_QUERY } from '../../src/server/http/app.js';
 import { graphql } from '../gql/index.js';
 import { arrange, migrate } from '../utils/api.js';
 import { startServer, serverPerTest } from '../utils/server.js';

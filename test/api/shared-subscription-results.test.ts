@@ -6,7 +6,7 @@
 import { parse, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useSharedSubscriptionResults } from '../../src/server/shared-subscription-results.js';
+import { useSharedSubscriptionResults } from '../../src/server/subscriptions/shared-subscription-results.js';
 
 interface Tick {
   readonly n: number;

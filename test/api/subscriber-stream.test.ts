@@ -5,8 +5,8 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../../src/domain/model.js';
-import { MigrationTable } from '../../src/domain/table.js';
-import { TableFeeds } from '../../src/server/feeds.js';
+import { MigrationTable } from '../../src/domain/table/table.js';
+import { TableFeeds } from '../../src/server/subscriptions/feeds.js';
 
 const HISTORY_LIMIT = 30;
 const BUFFER_ITEMS = 5;

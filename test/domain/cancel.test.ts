@@ -1,6 +1,6 @@
-/** Cancel (DESIGN.md §3 "cancel", docs/decisions.md "Cancel"). */
+/** Cancel (docs/contract.md §3 "cancel", docs/decisions.md "Cancel"). */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { Cause, ErrorCode, EventType, HostCommandKind, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   createTable,

@@ -1,10 +1,10 @@
 /**
- * The seed's decision table (DESIGN.md §2): every (source report, destination report) pair, plus
+ * The seed's decision table (docs/contract.md §2): every (source report, destination report) pair, plus
  * "not heard", checked both as data and as what a real table does when driven into the pair.
  */
 import { describe, expect, it } from 'vitest';
 import { DECISION_RULES, DECISION_TABLE, NOT_DECIDABLE_YET } from '../../src/domain/decision-table.js';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { EventType, MigrationState, VmLocation, VmStatus, type ReportedVmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,
@@ -55,7 +55,7 @@ const inProgress = (source: Heard, destination: Heard, row: number | null, reach
 });
 const contradiction = (source: Heard, destination: Heard): Case => inProgress(source, destination, null, false);
 
-/** DESIGN.md §2, written out by hand: the implementation's table must say the same. */
+/** docs/contract.md §2, written out by hand: the implementation's table must say the same. */
 const CASES: readonly Case[] = [
   { source: DOWN, destination: DOWN, status: VmStatus.DOWN, location: null, outcome: VM_DOWN, row: 1, reachable: true },
   { source: DOWN, destination: UP, status: VmStatus.UP, location: AT_DESTINATION, outcome: SUCCEEDED, row: 2, reachable: true },

@@ -1,5 +1,5 @@
 /**
- * The seed's second way into the table, and the engine restart (DESIGN.md §3, docs/decisions.md
+ * The seed's second way into the table, and the engine restart (docs/contract.md §3, docs/decisions.md
  * "Discovered entries"): a fresh table rebuilt from reports alone never decides from one side.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,10 +1,10 @@
 /**
- * Reports about a VM in the table (DESIGN.md §2–§3): role contradictions and third hosts are
+ * Reports about a VM in the table (docs/contract.md §2–§3): role contradictions and third hosts are
  * ignored, UP/UP is loud once, progress only grows, a repeated report makes no transition, and
  * exit reasons reach the event messages.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { Cause, EventType, ExitReason, MigrationState, Severity, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,

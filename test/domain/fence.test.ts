@@ -1,9 +1,9 @@
 /**
- * Fence results (DESIGN.md §3 "fence result", the seed's fence paragraph, docs/decisions.md "Host
+ * Fence results (docs/contract.md §3 "fence result", the seed's fence paragraph, docs/decisions.md "Host
  * status"): a successful fence makes a frozen side trustworthy; a failed one changes nothing.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { Cause, ErrorCode, EventType, FenceMethod, HostStatus, MigrationState, Severity, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,

@@ -1,5 +1,5 @@
 /**
- * Bounded history and cursors (DESIGN.md §5 "resume", docs/decisions.md "History"): what is kept,
+ * Bounded history and cursors (docs/contract.md §5 "resume", docs/decisions.md "History"): what is kept,
  * and how a reader learns that what it has not seen is gone instead of silently missing it.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
-/** The orders a host agent must hold (DESIGN.md §3, docs/decisions.md "Orders"): `pendingCommands`. */
+/** The orders a host agent must hold (docs/contract.md §3, docs/decisions.md "Orders"): `pendingCommands`. */
 import { describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { HostCommandKind } from '../../src/domain/vocabulary.js';
 import {
   createTable,

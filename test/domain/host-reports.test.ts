@@ -1,5 +1,5 @@
 /**
- * Host report batches about VMs outside the table (DESIGN.md §3 "host report", docs/decisions.md
+ * Host report batches about VMs outside the table (docs/contract.md §3 "host report", docs/decisions.md
  * "Reports"): registration, partial and full batches, exit reasons, input checks.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Host status (DESIGN.md §3 "host status", docs/decisions.md "Host status" and "A host coming
+ * Host status (docs/contract.md §3 "host status", docs/decisions.md "Host status" and "A host coming
  * back"): explicit and by timeout, what it does to VMs outside the table and to entries.
  */
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DECISION_TABLE } from '../../src/domain/decision-table.js';
 import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition, VmReportInput } from '../../src/domain/model.js';
-import type { ChangeSet, MigrationTable } from '../../src/domain/table.js';
+import type { ChangeSet, MigrationTable } from '../../src/domain/table/table.js';
 import {
   Cause,
   DestinationChoice,

@@ -1,6 +1,6 @@
-/** The migrate command (DESIGN.md §3): what it adds, and each typed refusal that changes nothing. */
+/** The migrate command (docs/contract.md §3): what it adds, and each typed refusal that changes nothing. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import {
   Cause,
   DestinationChoice,

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OrdinalSet } from '../../src/domain/ordinal-set.js';
+import { OrdinalSet } from '../../src/domain/table/ordinal-set.js';
 
 const RUNS = 200;
 /** Past one chunk (512), so splits and merges happen. */

@@ -1,6 +1,6 @@
-/** Automatic destination choice (DESIGN.md §3–§4, docs/decisions.md "Placement load"). */
+/** Automatic destination choice (docs/contract.md §3–§4, docs/decisions.md "Placement load"). */
 import { describe, expect, it } from 'vitest';
-import { chooseDestination, type PlacementCandidate } from '../../src/domain/placement.js';
+import { chooseDestination, type PlacementCandidate } from '../../src/domain/scheduling/placement.js';
 import { DestinationChoice, HostStatus } from '../../src/domain/vocabulary.js';
 import { CLUSTER, createTable, OTHER_CLUSTER, setupFleet, SOURCE, startMigration, unwrap, VM, VM_2 } from '../utils/domain.js';
 

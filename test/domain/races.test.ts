@@ -1,9 +1,9 @@
 /**
- * The races the main idea exists for (DESIGN.md §2): reports that arrive in an unlucky order, or
+ * The races the main idea exists for (docs/contract.md §2): reports that arrive in an unlucky order, or
  * not at all, must never make the table declare an outcome too early.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { ExitReason, FenceMethod, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,

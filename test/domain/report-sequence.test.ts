@@ -1,4 +1,4 @@
-/** Per-host `sequence` and `bootId` (DESIGN.md §3, docs/decisions.md "Sequence"). */
+/** Per-host `sequence` and `bootId` (docs/contract.md §3, docs/decisions.md "Sequence"). */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, HostStatus, VmStatus } from '../../src/domain/vocabulary.js';
 import {

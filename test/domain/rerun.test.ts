@@ -1,4 +1,4 @@
-/** Rerun on another host (DESIGN.md §4, docs/decisions.md "Rerun"). */
+/** Rerun on another host (docs/contract.md §4, docs/decisions.md "Rerun"). */
 import { describe, expect, it } from 'vitest';
 import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {

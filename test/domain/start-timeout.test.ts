@@ -1,9 +1,9 @@
 /**
- * The start timeout (DESIGN.md §2 "The source has confirmed", docs/decisions.md "Start timeout"):
+ * The start timeout (docs/contract.md §2 "The source has confirmed", docs/decisions.md "Start timeout"):
  * an attempt the source has not confirmed within migrationStartTimeout ends FAILED, not rerun.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MigrationTable } from '../../src/domain/table.js';
+import type { MigrationTable } from '../../src/domain/table/table.js';
 import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,

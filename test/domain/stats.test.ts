@@ -3,7 +3,7 @@
  * entries, hosts by status) and the running totals of VM reports by what became of them.
  */
 import { describe, expect, it } from 'vitest';
-import type { MigrationTable, ReportTotals } from '../../src/domain/table.js';
+import type { MigrationTable, ReportTotals } from '../../src/domain/table/table.js';
 import { ErrorCode, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import { createTable, DESTINATION, expectRefused, MIGRATING_TO, OTHER, report, setupFleet, SOURCE, startMigration, succeed, unwrap, UP, VM, VM_2 } from '../utils/domain.js';
 

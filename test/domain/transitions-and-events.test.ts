@@ -1,10 +1,10 @@
 /**
- * Transitions and events (DESIGN.md §5): strictly increasing cursors, right from/to, snapshots that
+ * Transitions and events (docs/contract.md §5): strictly increasing cursors, right from/to, snapshots that
  * never change, what subscribers receive, and the event log's filters.
  */
 import { describe, expect, it } from 'vitest';
 import type { Transition } from '../../src/domain/model.js';
-import type { ChangeSet } from '../../src/domain/table.js';
+import type { ChangeSet } from '../../src/domain/table/table.js';
 import { Cause, ErrorCode, EventType, MigrationState, VmLocation, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   createTable,

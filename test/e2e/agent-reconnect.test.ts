@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostAgent } from '../../src/agent/agent.js';
 import type { HypervisorAdapter, MigrationOrder, VmObservation } from '../../src/agent/hypervisor.js';
-import type { App } from '../../src/server/app.js';
+import type { App } from '../../src/server/http/app.js';
 import { startEngine, until } from '../utils/fleet.js';
 import { startTcpProxy, type TcpProxy } from '../utils/tcp-proxy.js';
 

@@ -1,7 +1,7 @@
 /**
  * The engine is killed (SIGKILL) in the middle of a run and started again: the table is empty,
  * the host agents reconnect, register themselves again with their reports, and the table
- * converges to the simulated truth, without a single false outcome (DESIGN.md §3 "engine restart").
+ * converges to the simulated truth, without a single false outcome (docs/contract.md §3 "engine restart").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';

@@ -6,7 +6,7 @@
  * must agree with what the simulator knows really happened.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/app.js';
+import type { App } from '../../src/server/http/app.js';
 import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
 import { fastFleet, sleep, startEngine, until } from '../utils/fleet.js';
 

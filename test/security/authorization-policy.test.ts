@@ -4,7 +4,7 @@
  * operation is refused whole, running nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { ACCESS_POLICY } from '../../src/server/authorization.js';
+import { ACCESS_POLICY } from '../../src/server/security/authorization.js';
 import { schema } from '../../src/schema/index.js';
 import { setupFleet } from '../utils/domain.js';
 import { codesOf, HOST_A, HOST_B, securePerTest } from '../utils/security.js';

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.js';
-import { buildApp } from '../../src/server/app.js';
-import { CredentialStore, credentialLine, newToken, Role, tokenDigest } from '../../src/server/credentials.js';
+import { buildApp } from '../../src/server/http/app.js';
+import { CredentialStore, credentialLine, newToken, Role, tokenDigest } from '../../src/server/security/credentials.js';
 import { writeCredentials } from '../utils/security.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, readConfig } from '../../src/config.js';
-import { buildApp } from '../../src/server/app.js';
-import { OPEN_MODE_WARNING } from '../../src/server/security.js';
+import { buildApp } from '../../src/server/http/app.js';
+import { OPEN_MODE_WARNING } from '../../src/server/security/security.js';
 import { codesOf, post } from '../utils/security.js';
 import { serverPerTest } from '../utils/server.js';
 

@@ -7,8 +7,8 @@ import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql'
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { PAGE_SIZE } from '../../src/schema/cursors.js';
-import { GRAPHIQL_QUERY } from '../../src/server/app.js';
-import { costLimitRule, DEFAULT_ASSUMED_LIST_SIZE } from '../../src/server/cost-limit.js';
+import { GRAPHIQL_QUERY } from '../../src/server/http/app.js';
+import { costLimitRule, DEFAULT_ASSUMED_LIST_SIZE } from '../../src/server/security/cost-limit.js';
 import { VMS_PAGE } from '../../src/sim/operations.js';
 import { codesOf, post, wsClientAs } from '../utils/security.js';
 import { serverPerTest } from '../utils/server.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
-import { TokenBuckets } from '../../src/server/rate-limit.js';
+import { TokenBuckets } from '../../src/server/security/rate-limit.js';
 import { ManualClock } from '../utils/server.js';
 import { codesOf, HOST_A, securePerTest, wsClientAs } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';

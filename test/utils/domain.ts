@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { EngineEvent, Host, Migration, Outcome, Transition, UserError, Vm, VmReportInput } from '../../src/domain/model.js';
-import { MigrationTable, type ChangeSet, type TableOptions } from '../../src/domain/table.js';
+import { MigrationTable, type ChangeSet, type TableOptions } from '../../src/domain/table/table.js';
 import { DEFAULT_CLUSTER, type ErrorCode, type EventType, ReportedVmStatus } from '../../src/domain/vocabulary.js';
 
 /** The engine run every test table belongs to. */

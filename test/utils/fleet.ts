@@ -3,7 +3,7 @@
  * scaled down), and a simulated fleet driving it through the public API only.
  */
 import { readConfig, type Config } from '../../src/config.js';
-import { buildApp, type App } from '../../src/server/app.js';
+import { buildApp, type App } from '../../src/server/http/app.js';
 import { DEFAULT_FLEET, Fleet, type FleetOptions } from '../../src/sim/fleet.js';
 
 /** Timeouts scaled down so a run of a few seconds sees every one fire. */

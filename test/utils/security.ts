@@ -11,7 +11,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config.js';
-import { credentialLine, newToken, Role, type CredentialSpec } from '../../src/server/credentials.js';
+import { credentialLine, newToken, Role, type CredentialSpec } from '../../src/server/security/credentials.js';
 import { perTest } from './per-test.js';
 import { startServer, type TestServer } from './server.js';
 import type { WsClient } from './ws.js';

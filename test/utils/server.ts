@@ -7,7 +7,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
 import { perTest } from './per-test.js';
 import { readConfig, type Config } from '../../src/config.js';
-import { buildApp, type App } from '../../src/server/app.js';
+import { buildApp, type App } from '../../src/server/http/app.js';
 
 /** A clock that moves only when told. */
 export class ManualClock {

@@ -12,9 +12,9 @@
  */
 import { BoundedLog, type ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
-import { chooseFor, newEntry, putEntryAndVm } from './entry-rules.js';
-import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from './host-rules.js';
-import { messages } from './messages.js';
+import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
+import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { messages } from '../messages.js';
 import type {
   CancelMigrationInput,
   EngineEvent,
@@ -31,9 +31,9 @@ import type {
   Transition,
   UserError,
   Vm,
-} from './model.js';
+} from '../model.js';
 import { commandOf, Recording } from './recording.js';
-import { applyBatch } from './report-rules.js';
+import { applyBatch } from '../rules/report-rules.js';
 import { notHeard, type ReportCounts, type TableContext } from './table-context.js';
 import { TableState, type HostRecord, type Page } from './table-state.js';
 import {
@@ -45,7 +45,7 @@ import {
   validateReportHostStatus,
   validateReportVmStatuses,
   type InputLimits,
-} from './validation.js';
+} from '../validation.js';
 import {
   Cause,
   DEFAULT_CLUSTER,
@@ -57,7 +57,7 @@ import {
   isResponsive,
   MigrationState,
   VmStatus,
-} from './vocabulary.js';
+} from '../vocabulary.js';
 
 export interface TableOptions {
   /** Identifies this engine run; part of every cursor, so cursors of an earlier run are refused. */

@@ -11,8 +11,8 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { PAGE_SIZE } from '../schema/cursors.js';
-import { RequestErrorCode } from '../schema/errors.js';
+import { PAGE_SIZE } from '../../schema/cursors.js';
+import { RequestErrorCode } from '../../schema/errors.js';
 import { DEFAULT_ASSUMED_LIST_SIZE, useCostLimit } from './cost-limit.js';
 
 export interface QueryLimits {

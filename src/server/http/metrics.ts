@@ -16,8 +16,8 @@
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { ChangeSet, MigrationTable } from '../domain/table.js';
-import { Cause, EventType, HostStatus, MigrationState, VmStatus } from '../domain/vocabulary.js';
+import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
+import { Cause, EventType, HostStatus, MigrationState, VmStatus } from '../../domain/vocabulary.js';
 
 export const METRICS_PATH = '/metrics';
 

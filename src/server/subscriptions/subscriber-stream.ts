@@ -10,7 +10,7 @@
  * Nothing is lost: the table keeps its history, and the client resumes from its last cursor.
  */
 import { GraphQLError } from 'graphql';
-import type { Delivery } from '../schema/errors.js';
+import type { Delivery } from '../../schema/errors.js';
 
 /**
  * Reads the next page of the backlog, at most `limit` items: an empty page when it is drained, or

@@ -3,9 +3,9 @@
  * rules write here; the table appends them to its logs and hands them to its listeners once the
  * command is done, so a listener never sees a half-applied command.
  */
-import type { EngineEvent, HostCommand, Migration, Millis, Transition, VmState } from './model.js';
+import type { EngineEvent, HostCommand, Migration, Millis, Transition, VmState } from '../model.js';
 import type { HostRecord, VmRecord } from './table-state.js';
-import { EVENT_SEVERITY, type Cause, type EventType, type HostCommandKind, type HostStatus, type Severity } from './vocabulary.js';
+import { EVENT_SEVERITY, type Cause, type EventType, type HostCommandKind, type HostStatus, type Severity } from '../vocabulary.js';
 
 export const vmStateOf = (vm: VmRecord): VmState => ({ status: vm.status, hostId: vm.hostId, location: vm.location });
 

@@ -18,10 +18,10 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { RequestErrorCode, requestError } from '../schema/errors.js';
-import { bearerToken, type Authenticator } from './authentication.js';
-import type { Principal } from './credentials.js';
-import { withoutHttp } from './refusal.js';
+import { RequestErrorCode, requestError } from '../../schema/errors.js';
+import { bearerToken, type Authenticator } from '../security/authentication.js';
+import type { Principal } from '../security/credentials.js';
+import { withoutHttp } from '../security/refusal.js';
 
 /** Execution arguments carrying the enveloped `execute`/`subscribe` of this very operation. */
 interface EnvelopedExecutionArgs extends ExecutionArgs {

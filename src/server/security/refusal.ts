@@ -4,7 +4,7 @@
  * same error without the `http` part (websocket.ts strips it).
  */
 import { GraphQLError } from 'graphql';
-import type { RequestErrorCode } from '../schema/errors.js';
+import type { RequestErrorCode } from '../../schema/errors.js';
 
 export interface HttpAnswer {
   readonly status: number;

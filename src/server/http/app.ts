@@ -8,21 +8,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
-import type { Config } from '../config.js';
-import type { Millis } from '../domain/model.js';
-import { MigrationTable } from '../domain/table.js';
-import { DEFAULT_INPUT_LIMITS } from '../domain/validation.js';
-import type { Context } from '../schema/builder.js';
-import { schema } from '../schema/index.js';
+import type { Config } from '../../config.js';
+import type { Millis } from '../../domain/model.js';
+import { MigrationTable } from '../../domain/table/table.js';
+import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
+import type { Context } from '../../schema/builder.js';
+import { schema } from '../../schema/index.js';
 import { useCompiledExecution } from './compiled-execution.js';
-import { TableFeeds } from './feeds.js';
+import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
-import { buildSecurity, OPEN_MODE_WARNING } from './security.js';
-import { useSharedSubscriptionResults } from './shared-subscription-results.js';
-import { startTicking } from './tick.js';
-import { attachWebSocket, type WebSocketEndpoint } from './websocket.js';
+import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
+import { useSharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
+import { startTicking } from '../tick.js';
+import { attachWebSocket, type WebSocketEndpoint } from '../subscriptions/websocket.js';
 
 export interface AppOptions {
   readonly config: Config;

@@ -5,15 +5,15 @@
  * validate), authorization and the mutation rate limit (execute and subscribe).
  */
 import type { Plugin } from 'graphql-yoga';
-import { isLoopbackHost, type Config } from '../config.js';
-import type { Millis } from '../domain/model.js';
+import { isLoopbackHost, type Config } from '../../config.js';
+import type { Millis } from '../../domain/model.js';
 import { authenticator, useAuthentication, type Authenticator } from './authentication.js';
 import { useAuthorization } from './authorization.js';
 import { CredentialStore } from './credentials.js';
-import { useCsrfPrevention, useSupportedMediaTypes } from './http-refusals.js';
+import { useCsrfPrevention, useSupportedMediaTypes } from '../http/http-refusals.js';
 import { useQueryLimits } from './query-limits.js';
 import { useMutationRateLimit } from './rate-limit.js';
-import type { WebSocketOptions } from './websocket.js';
+import type { WebSocketOptions } from '../subscriptions/websocket.js';
 
 export const OPEN_MODE_WARNING =
   'OPEN MODE: no TRANSIT_CREDENTIALS_FILE, so anyone who can reach this address may move VMs and report their state. ' +

@@ -7,8 +7,8 @@
  */
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
-import { RequestErrorCode } from '../schema/errors.js';
-import { refusal } from './refusal.js';
+import { RequestErrorCode } from '../../schema/errors.js';
+import { refusal } from '../security/refusal.js';
 
 /** The header a browser-side client sends with a GET (or a form-like POST) to show it is not a cross-site request. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';

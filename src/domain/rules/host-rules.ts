@@ -1,17 +1,17 @@
 /**
- * What a host's status does to its VMs and entries (DESIGN.md §3): a host that stops answering
+ * What a host's status does to its VMs and entries (docs/contract.md §3): a host that stops answering
  * freezes its sides and makes its other VMs UNKNOWN; one that answers again restores them; a
  * successful fence sets its migrating VMs DOWN (trusted) and re-evaluates them; and the clock ends
  * attempts their source never started.
  */
-import { evaluate } from './evaluate.js';
+import { evaluate } from '../evaluate.js';
 import { finish, reevaluate, settle, viewOf } from './entry-rules.js';
-import { messages } from './messages.js';
-import type { Migration, Side } from './model.js';
-import { vmStateOf, type Recording } from './recording.js';
-import type { TableContext } from './table-context.js';
-import type { HostRecord, VmRecord } from './table-state.js';
-import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from './vocabulary.js';
+import { messages } from '../messages.js';
+import type { Migration, Side } from '../model.js';
+import { vmStateOf, type Recording } from '../table/recording.js';
+import type { TableContext } from '../table/table-context.js';
+import type { HostRecord, VmRecord } from '../table/table-state.js';
+import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from '../vocabulary.js';
 
 /** A host Transit hears of for the first time: UP, its timeout counting from now. */
 export function addHost(ctx: TableContext, rec: Recording, id: string, cluster: string, cause: Cause): HostRecord {

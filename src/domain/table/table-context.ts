@@ -2,7 +2,7 @@
  * What the table's rules work on: the state, the settings, and the table-wide order in which
  * reports are heard. The table owns it; the rule modules receive it with each command.
  */
-import type { Side } from './model.js';
+import type { Side } from '../model.js';
 import type { TableState } from './table-state.js';
 
 export interface RuleSettings {

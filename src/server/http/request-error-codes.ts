@@ -7,7 +7,7 @@
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { RequestErrorCode } from '../schema/errors.js';
+import { RequestErrorCode } from '../../schema/errors.js';
 
 function withCode(result: ExecutionResult, code: string): ExecutionResult | null {
   // Refused before execution: no data at all, and errors that belong to no field (no path).

@@ -9,12 +9,12 @@
  * latest, in the order the table made them.
  */
 import type { GraphQLError } from 'graphql';
-import type { ReadAfter } from '../domain/bounded-log.js';
-import type { ChangeSet, MigrationTable } from '../domain/table.js';
-import type { EngineEvent, HostCommand, Transition } from '../domain/model.js';
-import type { FeedFilter, Feeds } from '../schema/builder.js';
-import { logPosition } from '../schema/cursors.js';
-import { RequestErrorCode, requestError } from '../schema/errors.js';
+import type { ReadAfter } from '../../domain/table/bounded-log.js';
+import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
+import type { EngineEvent, HostCommand, Transition } from '../../domain/model.js';
+import type { FeedFilter, Feeds } from '../../schema/builder.js';
+import { logPosition } from '../../schema/cursors.js';
+import { RequestErrorCode, requestError } from '../../schema/errors.js';
 import { SubscriberStream, type Backlog } from './subscriber-stream.js';
 
 export interface FeedOptions {

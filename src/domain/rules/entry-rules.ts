@@ -3,14 +3,14 @@
  * (`settle`), stays in flight, is rerun on another host (§4), or ends and leaves the table with
  * its VM where the outcome says.
  */
-import { evaluate, type EntryView, type Evaluation } from './evaluate.js';
-import { messages } from './messages.js';
-import type { Migration, Millis, Side, VmState } from './model.js';
-import { chooseDestination } from './placement.js';
-import { vmStateOf, type Recording } from './recording.js';
-import { notHeard, type TableContext } from './table-context.js';
-import type { HostRecord, VmRecord } from './table-state.js';
-import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostCommandKind, MigrationState, Severity, VmLocation, VmStatus } from './vocabulary.js';
+import { evaluate, type EntryView, type Evaluation } from '../evaluate.js';
+import { messages } from '../messages.js';
+import type { Migration, Millis, Side, VmState } from '../model.js';
+import { chooseDestination } from '../scheduling/placement.js';
+import { vmStateOf, type Recording } from '../table/recording.js';
+import { notHeard, type TableContext } from '../table/table-context.js';
+import type { HostRecord, VmRecord } from '../table/table-state.js';
+import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostCommandKind, MigrationState, Severity, VmLocation, VmStatus } from '../vocabulary.js';
 
 /** The entry as the decision rules see it now: its sides, their hosts' status, and the clock. */
 export function viewOf(ctx: TableContext, entry: Migration, now: Millis): EntryView {

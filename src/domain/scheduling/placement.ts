@@ -1,9 +1,9 @@
 /**
- * Where a migration goes when Transit chooses (DESIGN.md §3–§4): a host that is UP (never one in
+ * Where a migration goes when Transit chooses (docs/contract.md §3–§4): a host that is UP (never one in
  * maintenance), in the source's cluster, not the source, not tried before for this migration,
  * with the fewest VMs first and then by id, so the choice is the same on every run.
  */
-import { HostStatus } from './vocabulary.js';
+import { HostStatus } from '../vocabulary.js';
 
 export interface PlacementCandidate {
   readonly id: string;

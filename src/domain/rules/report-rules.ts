@@ -1,17 +1,17 @@
 /**
- * What a host's report does (DESIGN.md §2–§3). A report about a VM in the migration table is
+ * What a host's report does (docs/contract.md §2–§3). A report about a VM in the migration table is
  * applied to the side its host plays — or ignored when the host is neither side or contradicts its
  * role — and the entry is evaluated again. A MIGRATING_FROM/MIGRATING_TO report about a VM outside
  * the table brings it in (the seed's second way in). Otherwise the report places the VM.
  */
 import { newEntry, reevaluate, settle } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
-import { isNormalExit, messages } from './messages.js';
-import type { Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from './model.js';
-import { vmStateOf, type Recording } from './recording.js';
-import { notHeard, type TableContext } from './table-context.js';
-import type { VmRecord } from './table-state.js';
-import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from './vocabulary.js';
+import { isNormalExit, messages } from '../messages.js';
+import type { Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from '../model.js';
+import { vmStateOf, type Recording } from '../table/recording.js';
+import { notHeard, type TableContext } from '../table/table-context.js';
+import type { VmRecord } from '../table/table-state.js';
+import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from '../vocabulary.js';
 
 /** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
 export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
@@ -82,7 +82,7 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
   if (role === 'destination' && status === ReportedVmStatus.MIGRATING_FROM) return ignored(ctx, rec, entry, hostId, 'the destination reported MIGRATING_FROM');
   // An UP from the source before it confirmed was sent before the order reached it.
   if (role === 'source' && status === ReportedVmStatus.UP && !next.sourceConfirmed) return;
-  // An entry that does not know the other side yet takes the peer this report names (DESIGN.md §3).
+  // An entry that does not know the other side yet takes the peer this report names (docs/contract.md §3).
   const peer = item.peerHostId ?? null;
   if (peer !== null && role === 'source' && next.destination.hostId === null) next = { ...next, destination: notHeard(peer) };
   if (peer !== null && role === 'destination' && next.source.hostId === null) next = { ...next, source: notHeard(peer) };

@@ -28,7 +28,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { RequestErrorCode } from '../schema/errors.js';
+import { RequestErrorCode } from '../../schema/errors.js';
 
 export interface CostOptions {
   /** Most values a response may be estimated to hold. */

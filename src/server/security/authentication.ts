@@ -6,7 +6,7 @@
  * context, where `useAuthorization` decides what it may do: one place for both transports.
  */
 import type { Plugin } from 'graphql-yoga';
-import { RequestErrorCode } from '../schema/errors.js';
+import { RequestErrorCode } from '../../schema/errors.js';
 import { OPEN_ACCESS, type CredentialStore, type Principal } from './credentials.js';
 import { refusal } from './refusal.js';
 

@@ -11,8 +11,8 @@
  */
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Millis } from '../domain/model.js';
-import { RequestErrorCode } from '../schema/errors.js';
+import type { Millis } from '../../domain/model.js';
+import { RequestErrorCode } from '../../schema/errors.js';
 import { principalOf } from './authentication.js';
 import { refusal } from './refusal.js';
 import { isIntrospectionField, rootFields } from './root-fields.js';

@@ -19,7 +19,7 @@ import {
   type OperationTypeNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { RequestErrorCode, requestError } from '../schema/errors.js';
+import { RequestErrorCode, requestError } from '../../schema/errors.js';
 import { principalOf, unauthenticated } from './authentication.js';
 import { Role, type Principal } from './credentials.js';
 import { refusal } from './refusal.js';

@@ -5,9 +5,9 @@
  * Records are updated in place and entries are replaced whole (each `Migration` object is an
  * immutable snapshot), so no event ever copies the table.
  */
-import type { Host, Migration, Vm } from './model.js';
+import type { Host, Migration, Vm } from '../model.js';
 import { OrdinalSet } from './ordinal-set.js';
-import { HostStatus, MigrationState, VmStatus, type VmLocation } from './vocabulary.js';
+import { HostStatus, MigrationState, VmStatus, type VmLocation } from '../vocabulary.js';
 
 /** A VM as stored: the readable fields plus what the table needs to restore it. */
 export interface VmRecord {
