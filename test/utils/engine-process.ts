@@ -1,6 +1,7 @@
 /**
- * Transit as its own process (`src/main.ts`, as `npm start` runs it), for tests that kill it the
- * hard way. Settings come through the environment, as in production.
+ * Transit as its own process (`src/main.ts` run from source through tsx; the compiled `npm start`
+ * is covered by test/api/main-process.test.ts), for tests that kill it the hard way. Settings come
+ * through the environment, as in production.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
