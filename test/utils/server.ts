@@ -5,18 +5,10 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
+import { ManualClock } from './clock.js';
 import { perTest } from './per-test.js';
 import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/http/app.js';
-
-/** A clock that moves only when told. */
-export class ManualClock {
-  constructor(public now = Date.UTC(2030, 0, 1)) {}
-  readonly read = (): number => this.now;
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
 
 export interface TestServer {
   readonly app: App;
