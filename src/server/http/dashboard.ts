@@ -107,12 +107,14 @@ export interface Dashboard {
   prepare(): Promise<void>;
 }
 
+// One bundle per process, shared by every server it runs (tests start many): the source does not change.
+let app: Promise<Map<string, Asset>> | null = null;
+let fetcher: Promise<Asset> | null = null;
+const appAssets = () => (app ??= bundleApp());
+const fetcherAsset = () => (fetcher ??= bundleGraphiQLFetcher());
+
 export function createDashboard(onError: (message: string, error: unknown) => void): Dashboard {
   const index = asset(INDEX_HTML, 'text/html; charset=utf-8');
-  let app: Promise<Map<string, Asset>> | null = null;
-  let fetcher: Promise<Asset> | null = null;
-  const appAssets = () => (app ??= bundleApp());
-  const fetcherAsset = () => (fetcher ??= bundleGraphiQLFetcher());
 
   const send = (req: IncomingMessage, res: ServerResponse, found: Asset, headers: Record<string, string> = {}) => {
     if (req.headers['if-none-match'] === found.etag) {
