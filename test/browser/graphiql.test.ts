@@ -56,7 +56,7 @@ describe('GraphiQL with a credentials file', () => {
 
   it('should end a subscription the server refuses (4403) with an error to show, not wait forever', async () => {
     const page = await openGraphiQL();
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
       const result = (await firstResult(page, 'subscription { transitions { cursor } }', headers)) as { errors: { message: string }[] };
       expect(result.errors[0]?.message).toMatch(/^The WebSocket was closed by the server: 4403/);
     }
