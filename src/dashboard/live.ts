@@ -22,6 +22,8 @@ export interface Notice {
   readonly id: number;
   readonly kind: 'resync' | 'error';
   readonly text: string;
+  /** The server's own words, shown on hover. */
+  readonly detail: string;
   readonly at: Date;
 }
 
@@ -128,8 +130,14 @@ export class LiveDashboard {
     this.lastCursor.set('events', state.engine.cursor);
     if (why === 'resync') {
       this.resyncs++;
-      const epochs = previousEpoch !== null && previousEpoch !== state.engine.epoch ? ` The engine restarted (epoch ${previousEpoch} → ${state.engine.epoch}).` : '';
-      this.notice('resync', `Resynchronized: the dashboard reloaded its state.${epochs}${detail ? ` ${detail}` : ''}`);
+      const restarted = previousEpoch !== null && previousEpoch !== state.engine.epoch;
+      this.notice(
+        'resync',
+        restarted
+          ? `The engine restarted (epoch ${previousEpoch} → ${state.engine.epoch}): the dashboard reloaded its state (RESYNC_REQUIRED).`
+          : 'The dashboard fell behind the history Transit keeps: it reloaded its state (RESYNC_REQUIRED).',
+        detail,
+      );
     }
     this.client = this.newClient(generation);
     this.subscribe('transitions', generation);
@@ -210,7 +218,7 @@ export class LiveDashboard {
     const codes = errors.map((e) => e.extensions?.code);
     if (codes.includes('RESYNC_REQUIRED')) {
       // Both streams hear it; the first reloads, the second belongs to an older generation by then.
-      void this.connect('resync', `(${stream}: ${errors[0]?.message ?? 'RESYNC_REQUIRED'})`);
+      void this.connect('resync', `${stream}: ${errors[0]?.message ?? 'RESYNC_REQUIRED'}`);
       return;
     }
     if (codes.includes('UNAUTHENTICATED') || codes.includes('FORBIDDEN')) {
@@ -293,8 +301,8 @@ export class LiveDashboard {
     return Math.min(RETRY_MS.max, RETRY_MS.first * 2 ** n);
   }
 
-  private notice(kind: Notice['kind'], text: string): void {
-    this.notices = [...this.notices, { id: ++this.noticeIds, kind, text, at: new Date() }].slice(-5);
+  private notice(kind: Notice['kind'], text: string, detail = ''): void {
+    this.notices = [...this.notices, { id: ++this.noticeIds, kind, text, detail, at: new Date() }].slice(-5);
   }
 
   /** Draws the page soon (at most every RENDER_EVERY_MS), or at once for what a person acts on. */

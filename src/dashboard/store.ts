@@ -37,7 +37,7 @@ export class DashboardStore {
   inFlightTruncated = false;
   private readonly shownProgress = new Map<string, { attempt: number; value: number }>();
 
-  /** Replaces everything the state query returns (at start, and after a resync); keeps the event tail. */
+  /** Replaces everything the state query returns (at start, and after a resync); keeps the outcomes and events already shown. */
   load(state: StateResult): void {
     this.engine = state.engine;
     this.cursor = state.engine.cursor;
@@ -49,7 +49,6 @@ export class DashboardStore {
     for (const { node } of state.inFlight.edges) this.upsert(node);
     for (const { node } of state.queue?.edges ?? []) this.upsert(node);
     this.inFlightTruncated = state.inFlight.pageInfo?.hasNextPage ?? false;
-    this.decided = [];
     if (state.evacuations) this.evacuations = state.evacuations.edges.map((e) => e.node);
   }
 

@@ -43,7 +43,7 @@ export function App({ live }: { live: LiveDashboard }) {
       {live.notices.length > 0 && (
         <section class="notices">
           {live.notices.map((n) => (
-            <div key={n.id} class={`notice n-${n.kind}`} data-testid={`notice-${n.kind}`} role="status">
+            <div key={n.id} class={`notice n-${n.kind}`} data-testid={`notice-${n.kind}`} role="status" title={n.detail}>
               <span>
                 {n.at.toLocaleTimeString([], { hour12: false })} · {n.text}
               </span>

@@ -144,7 +144,7 @@ export function DecidedPanel({ live }: { live: LiveDashboard }) {
   const rows = live.store.decided;
   return (
     <section class="panel decided" data-testid="decided">
-      <h2>Decided since this page opened</h2>
+      <h2>Outcomes since this page opened</h2>
       {rows.length === 0 ? (
         <p class="empty">No outcome yet.</p>
       ) : (
