@@ -62,7 +62,7 @@ const progressOf = async (page: Page, vmId: string): Promise<number | null> => {
   return value === null || value === '' ? null : Number(value);
 };
 
-describe('the dashboard (GET /)', () => {
+describe('the dashboard (GET /)', { timeout: 90_000 }, () => {
   it('should load against a real server with a fleet: hosts by cluster, the engine epoch and cursor, live', async () => {
     const { app, url } = await quietFleet();
     const page = await openDashboard(url);
@@ -157,7 +157,7 @@ describe('the dashboard (GET /)', () => {
   );
 });
 
-describe('the dashboard with a credentials file', () => {
+describe('the dashboard with a credentials file', { timeout: 90_000 }, () => {
   it('should ask for a token, refuse a wrong one, keep a right one for the session only, and show what the token may not do', async () => {
     const server = await startSecureServer();
     try {

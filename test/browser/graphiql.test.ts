@@ -26,7 +26,7 @@ const firstResult = (page: Page, query: string, headers: Record<string, string>)
     { query, headers },
   );
 
-describe('GraphiQL with a credentials file', () => {
+describe('GraphiQL with a credentials file', { timeout: 60_000 }, () => {
   // GraphiQL is a heavy page (its editor and workers): one server and one page for the file.
   let server: SecureServer;
   let graphiql: Page;

@@ -53,7 +53,7 @@ const ctrlC = (r: Run) => process.kill(-(r.child.pid as number), 'SIGINT');
 
 const VERDICT = /(\d+) verdicts checked: 0 contradict the truth; 0 VMs differ; 0 migrations undecided; 0 split-brain events\./;
 
-describe('npm run simulate', () => {
+describe('npm run simulate', { timeout: 120_000 }, () => {
   it('should print the verdict on Ctrl-C through npm, and a second run against the same Transit should not take the first run for its own', async () => {
     const { app, url } = await startEngine();
     try {
@@ -110,3 +110,26 @@ describe('npm run simulate', () => {
     }
   });
 });
+
+describe('npm run demo', { timeout: 120_000 }, () => {
+  it("should print the dashboard's address first, serve it there, and stop on Ctrl-C through npm with exit code 0", async () => {
+    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--hosts', '2', '--vms', '4', '--rate', '0', '--no-faults'], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, PORT: '0', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    const exited = once(child, 'exit').then(([code]) => code as number | null);
+    const r: Run = { child, output: () => stdout, exited };
+    await untilOutput(r, /Ctrl-C|Open the dashboard/);
+    const first = stdout.split('\n')[0] as string;
+    expect(first).toMatch(/^Dashboard: http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(first.slice('Dashboard: '.length));
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    ctrlC(r);
+    expect(await exited).toBe(0);
+  });
+});
+
