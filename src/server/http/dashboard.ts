@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const SOURCE = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 
@@ -58,7 +57,11 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** esbuild, loaded when the first browser asks: a server nobody opens in a browser never loads it. */
+const esbuild = () => import('esbuild');
+
 async function bundleApp(): Promise<Map<string, Asset>> {
+  const { build } = await esbuild();
   const result = await build({
     entryPoints: { app: `${SOURCE}main.tsx` },
     bundle: true,
@@ -84,6 +87,7 @@ async function bundleApp(): Promise<Map<string, Asset>> {
 }
 
 async function bundleGraphiQLFetcher(): Promise<Asset> {
+  const { build } = await esbuild();
   const result = await build({
     entryPoints: [`${SOURCE}graphiql-fetcher.ts`],
     bundle: true,
