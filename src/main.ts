@@ -1,21 +1,24 @@
 /** `npm start`: reads the settings, serves Transit, and shuts down cleanly on SIGTERM or SIGINT. */
-import { readConfig } from './config.js';
+import { readConfig, type Config } from './config.js';
 import { buildApp } from './server/http/app.js';
+import { startFailure } from './server/http/start-failure.js';
 
 /** A setting, the credentials file or the address refused: say why in one line, and exit non-zero. */
-function refuseToStart(error: unknown): never {
-  console.error(`Transit cannot start: ${error instanceof Error ? error.message : String(error)}`);
+function refuseToStart(error: unknown, config?: Config): never {
+  console.error(`Transit cannot start: ${startFailure(error, config)}`);
   process.exit(1);
 }
 
 let app: ReturnType<typeof buildApp>;
+let config: Config;
 try {
-  app = buildApp({ config: readConfig(), onEngineFailure: () => failStop() });
+  config = readConfig();
+  app = buildApp({ config, onEngineFailure: () => failStop() });
 } catch (error) {
   refuseToStart(error);
 }
-const { url } = await app.start().catch(refuseToStart);
-console.log(`Transit ${app.table.epoch} serving ${url} (HTTP, SSE and graphql-ws; GraphiQL in a browser); health at ${new URL('/health', url).href}`);
+const { url } = await app.start().catch((error: unknown) => refuseToStart(error, config));
+console.log(`Transit ${app.table.epoch} serving ${url} (HTTP, SSE and graphql-ws; GraphiQL in a browser); dashboard at ${new URL('/', url).href}; health at ${new URL('/health', url).href}`);
 
 let shuttingDown = false;
 const shutDown = (signal: NodeJS.Signals) => {

@@ -6,6 +6,8 @@
  */
 import { readConfig } from '../config.js';
 import { buildApp, type App } from '../server/http/app.js';
+import { startFailure } from '../server/http/start-failure.js';
+import { OPEN_MODE_WARNING } from '../server/security/security.js';
 import { FLEET_HELP, parseFleetArgs } from './cli-options.js';
 import { Fleet } from './fleet.js';
 import { StatusLine } from './status-line.js';
@@ -36,14 +38,20 @@ async function main(): Promise<void> {
   if (!Number.isFinite(restartEverySeconds) || restartEverySeconds < 0) throw new Error('--restart-every must be a number of seconds ≥ 0');
 
   const config = readConfig();
-  let app: App = buildApp({ config, logging: 'warn' });
-  const { url, port } = await app.start();
+  // Logging at `error`: the dashboard's address comes first, then the open-mode warning, printed here.
+  let app: App = buildApp({ config, logging: 'error' });
+  const { url, port } = await app.start().catch((error: unknown) => {
+    throw new Error(`Transit cannot start: ${startFailure(error, config)}`);
+  });
+  console.log(`Dashboard: ${new URL('/', url).href}`);
+  if (config.credentialsFile === null) console.warn(OPEN_MODE_WARNING);
   const pinned = { ...config, port }; // a restarted engine comes back on the same port
   const fleet = new Fleet({ ...options, url });
-  await fleet.start();
+  await Promise.all([fleet.start(), app.prepareDashboard()]);
 
   console.log(`Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}.`);
-  console.log(`Open GraphiQL at ${url} and paste this subscription to watch every transition live:\n\n${SUBSCRIPTION}\n`);
+  console.log(`Open the dashboard at ${new URL('/', url).href}, or GraphiQL at ${url} and paste this subscription to watch every transition live:\n\n${SUBSCRIPTION}\n`);
+  console.log('The summary counts migrations (failed: migrations that ended FAILED; attempts failed: every failed attempt, rerun or not).');
   const status = new StatusLine(fleet);
   status.start();
 
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
           restarting = true;
           void (async () => {
             await app.stop();
-            app = buildApp({ config: pinned, logging: 'warn' });
+            app = buildApp({ config: pinned, logging: 'error' });
             await app.start();
             restarting = false;
           })();
@@ -63,8 +71,18 @@ async function main(): Promise<void> {
       : null;
 
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    // The SIGINT npm forwards right after the terminal's own is the same Ctrl-C, not a second one.
+    let firstAt = 0;
+    const onSignal = () => {
+      if (firstAt === 0) {
+        firstAt = Date.now();
+        resolve();
+      } else if (Date.now() - firstAt > 1_000) {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   if (restarts !== null) clearInterval(restarts);
   status.stop();

@@ -48,6 +48,12 @@ export interface FleetOptions {
   /** How long a fenced host takes to boot again, in ms. */
   readonly rebootMs: number;
   readonly onError?: (error: unknown) => void;
+  /** Prefix of every host and VM id, so that runs against the same Transit never share an id (`npm run simulate` draws one). */
+  readonly idPrefix?: string;
+  /** Bearer token of the automation, the fencing agent and the observer (roles operator, fencer, viewer). */
+  readonly token?: string;
+  /** Bearer token of each host agent (a `host:<id>` credential); `token` when a host has none. */
+  readonly agentTokens?: Readonly<Record<string, string>>;
 }
 
 export interface FaultRates {
@@ -94,7 +100,10 @@ export interface FleetSummary {
   refused: number;
   inFlight: number;
   succeeded: number;
+  /** Migrations that ended FAILED (all their attempts used, or not rerun). */
   failed: number;
+  /** Attempts that ended FAILED, rerun or not. */
+  failedAttempts: number;
   vmDown: number;
   cancelled: number;
   reruns: number;
@@ -133,6 +142,7 @@ export class Fleet {
   private readonly stalledMigrations = new Set<string>();
   private readonly inFlightMigrations = new Set<string>();
   private readonly downHosts = new Set<string>();
+  private readonly failedMigrations = new Set<string>();
   /** Hung hosts: since when, and the fence outcome a test asked for (else drawn at random). */
   private readonly hungSince = new Map<string, { since: number; fence: 'succeed' | 'fail' | null }>();
   private observer: Client | null = null;
@@ -145,13 +155,14 @@ export class Fleet {
     this.random = seededRandom(options.seed);
     this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
     this.checker = new OutcomeChecker(this.world);
-    this.gql = graphqlHttp(options.url);
+    this.gql = graphqlHttp(options.url, { headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } });
     this.summary = {
       started: 0,
       refused: 0,
       inFlight: 0,
       succeeded: 0,
       failed: 0,
+      failedAttempts: 0,
       vmDown: 0,
       cancelled: 0,
       reruns: 0,
@@ -167,17 +178,24 @@ export class Fleet {
   }
 
   hostId(i: number): string {
-    return `host-${String(i + 1).padStart(3, '0')}`;
+    return `${this.options.idPrefix ?? ''}host-${String(i + 1).padStart(3, '0')}`;
   }
 
+  vmId(i: number): string {
+    return `${this.options.idPrefix ?? ''}vm-${String(i + 1).padStart(5, '0')}`;
+  }
+
+  /** Registers the hosts and starts everything; rejects, saying why, when Transit refuses the simulator. */
   async start(): Promise<void> {
     const { hosts, clusters, vms } = this.options;
     for (let i = 0; i < hosts; i++) {
       const cluster = `cluster-${(i % clusters) + 1}`;
       this.world.addHost(this.hostId(i), cluster);
-      await this.gql(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
+      const answer = await this.gql<{ registerHost: { errors: { code: string; message: string }[] } }>(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
+      const problem = answer.errors?.[0] ?? answer.data?.registerHost.errors[0];
+      if (problem !== undefined) throw new RefusedError(`Transit refused to register ${this.hostId(i)} (HTTP ${answer.status}): ${problem.message}`, answer.status);
     }
-    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts));
+    for (let i = 0; i < vms; i++) this.world.addVm(this.vmId(i), this.hostId(i % hosts));
     this.observe();
     for (const hostId of this.world.hosts.keys()) this.startAgent(hostId);
     this.every(STEP_MS, () => this.world.step(STEP_MS));
@@ -262,8 +280,11 @@ export class Fleet {
     return {
       contradictions: this.checker.contradictions(),
       divergence: this.checker.divergence(await this.readVms()),
-      undecided: inFlight.data.migrations.edges.map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
-      splitBrain: events.data.events.edges.map(({ node }) => node.message),
+      // Only this run's VMs: an earlier run against the same Transit may have left its own behind.
+      undecided: inFlight.data.migrations.edges
+        .filter(({ node }) => this.world.vms.has(node.vm.id))
+        .map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
+      splitBrain: events.data.events.edges.filter(({ node }) => node.vmId !== null && this.world.vms.has(node.vmId)).map(({ node }) => node.message),
     };
   }
 
@@ -298,6 +319,7 @@ export class Fleet {
         () => this.world.hostState(hostId) === 'UP',
       ),
       onError: this.options.onError,
+      token: this.options.agentTokens?.[hostId] ?? this.options.token,
     });
     this.agents.set(hostId, agent);
     agent.start();
@@ -368,7 +390,12 @@ export class Fleet {
   private observe(): void {
     // No automatic retry: the client would resubscribe with the cursor of the first subscribe.
     // The observer resubscribes itself, always from the last cursor it saw.
-    this.observer = createClient({ url: this.wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0 });
+    this.observer = createClient({
+      url: this.wsUrl(),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` },
+    });
     this.subscribeTransitions();
   }
 
@@ -385,7 +412,11 @@ export class Fleet {
           else if (result.errors?.some((e) => e.extensions?.code === 'RESYNC_REQUIRED')) this.resync();
           else if (result.errors) this.options.onError?.(result.errors);
         },
-        error: again, // the engine is away: try again from the last cursor
+        error: (error: unknown) => {
+          // A refused token closes the socket with 4403: say so rather than retry forever.
+          if ((error as { code?: unknown } | null)?.code === 4403) this.options.onError?.(new RefusedError('Transit refused the observer\'s WebSocket (4403): the token is missing or may not subscribe', 403));
+          again(); // the engine is away: try again from the last cursor
+        },
         complete: again,
       },
     );
@@ -401,6 +432,8 @@ export class Fleet {
 
   private onTransition(t: TransitionView): void {
     this.lastCursor = t.cursor;
+    // Another run's VM (same Transit, other ids): not ours to count or check.
+    if (t.vmId !== null && !this.world.vms.has(t.vmId)) return;
     if (t.hostStatusTo !== null && t.hostId !== null) {
       if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
@@ -434,7 +467,9 @@ export class Fleet {
     s.stalled = this.stalledMigrations.size;
     s.hostsDown = this.downHosts.size;
     s.succeeded = this.checker.countBy('SUCCEEDED');
-    s.failed = this.checker.countBy('FAILED');
+    if (m !== null && m.state === 'FAILED') this.failedMigrations.add(m.id);
+    s.failed = this.failedMigrations.size;
+    s.failedAttempts = this.checker.countBy('FAILED');
     s.vmDown = this.checker.countBy('VM_DOWN');
     s.cancelled = this.checker.countBy('CANCELLED');
   }
@@ -442,8 +477,18 @@ export class Fleet {
 
 export function formatSummary(s: FleetSummary): string {
   return (
-    `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
+    `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} (attempts failed ${s.failedAttempts}) · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
     `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
     `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures}`
   );
+}
+
+/** Transit refused the simulator's credential (or its lack of one). */
+export class RefusedError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }

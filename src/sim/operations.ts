@@ -87,7 +87,7 @@ export interface VmsPage {
 
 export const IN_FLIGHT = /* GraphQL */ `
   query SimInFlight {
-    migrations(state: IN_PROGRESS, first: 100) { edges { node { id vm { id } stalled stalledReason } } }
+    migrations(state: IN_PROGRESS, first: 1000) { edges { node { id vm { id } stalled stalledReason } } }
   }
 `;
 
@@ -97,10 +97,10 @@ export interface InFlightPage {
 
 export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `
   query SimSplitBrain {
-    events(type: VM_RUNNING_ON_BOTH_HOSTS, first: 100) { edges { node { message } } }
+    events(type: VM_RUNNING_ON_BOTH_HOSTS, first: 1000) { edges { node { message vmId } } }
   }
 `;
 
 export interface EventsPage {
-  readonly events: { readonly edges: readonly { readonly node: { readonly message: string } }[] };
+  readonly events: { readonly edges: readonly { readonly node: { readonly message: string; readonly vmId: string | null } }[] };
 }

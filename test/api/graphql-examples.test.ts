@@ -2,6 +2,7 @@
  * Runs docs/graphql-examples.md against a real server, in order, as a user pasting each example
  * into GraphiQL would: queries and mutations over HTTP, subscriptions over graphql-ws.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { getOperationAST, parse, type FormattedExecutionResult } from 'graphql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,5 +90,25 @@ describe('docs/graphql-examples.md', () => {
     expect(watched).toContain('SUCCEEDED');
     const orders = subscriptions.get('HostAOrders')?.data.map((d) => (d.hostCommands as { kind: string; vmId: string }).kind);
     expect(orders).toEqual(['MIGRATE', 'MIGRATE', 'CANCEL']);
+  });
+
+  it('should stream transitions over SSE with the curl -N example as written', async () => {
+    const command = /```sh\n(curl -N [\s\S]*?)```/.exec(EXAMPLES)?.[1];
+    expect(command).toBeDefined();
+    const curl = spawn('sh', ['-c', (command as string).replace('http://127.0.0.1:4000/graphql', server.url)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    curl.stdout.on('data', (chunk) => (output += String(chunk)));
+    try {
+      await server.untilSubscribers(1);
+      await server.requestText('mutation { registerHost(input: { hostId: "host-curl" }) { errors { code } } }');
+      const deadline = Date.now() + 10_000;
+      while (!output.includes('"cause":"HOST_REGISTERED"')) {
+        if (Date.now() > deadline) throw new Error(`no transition from curl:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(output).toMatch(/^event: next\ndata: \{"data":\{"transitions":\{"cursor":"[^"]+","cause":"HOST_REGISTERED"/m);
+    } finally {
+      curl.kill();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -84,5 +86,28 @@ describe('npm start (the compiled dist/main.js)', () => {
     expect(await exited).toBe(0);
     expect(await socketClosed).toBe(GOING_AWAY);
     await ws.dispose();
+  });
+});
+
+describe('npm start on a busy port', () => {
+  it('should say once, without a stack trace, that the port is in use and which setting to change, and exit 1', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !line.includes('OPEN MODE'));
+      expect(lines).toEqual([`Transit cannot start: port ${port} on 127.0.0.1 is already in use (another Transit?): stop it, or set PORT to a free port (e.g. PORT=${port + 1} npm start)`]);
+    } finally {
+      busy.close();
+    }
   });
 });

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import type { Millis } from '../../domain/model.js';
@@ -15,6 +14,8 @@ import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
 import type { Context } from '../../schema/builder.js';
 import { schema } from '../../schema/index.js';
 import { useCompiledExecution } from './compiled-execution.js';
+import { createDashboard } from './dashboard.js';
+import { renderTransitGraphiQL } from './graphiql.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
@@ -47,6 +48,8 @@ export interface App {
   readonly table: MigrationTable;
   /** Subscriptions currently fed by the table. */
   subscriberCount(): number;
+  /** Bundles the dashboard now instead of on its first request. */
+  prepareDashboard(): Promise<void>;
 }
 
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
@@ -92,7 +95,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Transit', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
     // GraphiQL's assets are served from this package, not a CDN: operator networks are often closed.
-    renderGraphiQL,
+    // Its fetcher sends the Authorization header as graphql-ws connectionParams (src/dashboard/graphiql-fetcher.ts).
+    renderGraphiQL: renderTransitGraphiQL,
     // Expected refusals carry their `extensions.code`; anything else is masked and logged.
     maskedErrors: { isDev: false },
     logging,
@@ -102,11 +106,14 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   });
 
   logError = (message, error) => yoga.logger.error(message, error);
+  // `GET /`: the live dashboard (docs/contract.md §12), bundled on first request.
+  const dashboard = createDashboard((message, error) => yoga.logger.error(message, error));
 
   let stopping = false;
   const server = createServer((req, res) => {
     const report = () => ({ status: table.failedWith !== null ? ('failed' as const) : stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
     if (serveHealth(req, res, report)) return;
+    if (dashboard.serve(req, res)) return;
     void yoga(req, res);
   });
   let webSocket: WebSocketEndpoint | null = null;
@@ -116,10 +123,10 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   return {
     table,
     subscriberCount: () => feeds.subscriberCount,
+    prepareDashboard: () => dashboard.prepare(),
 
     async start() {
       if (security.open) yoga.logger.warn(OPEN_MODE_WARNING);
-      webSocket = attachWebSocket(yoga, server, security.webSocket);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -127,6 +134,9 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
           resolve();
         });
       });
+      // Attached once listening: a busy port is then one error for `start` to reject with, not
+      // also an unhandled 'error' the WebSocket server re-emits (a stack trace before the message).
+      webSocket = attachWebSocket(yoga, server, security.webSocket);
       stopTicking = startTicking(table, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
