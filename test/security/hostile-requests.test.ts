@@ -11,7 +11,7 @@ import { graphql } from '../gql/index.js';
 import { newToken } from '../../src/server/security/credentials.js';
 import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
-import { codesOf, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
+import { codesOf, fragmentChain, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';
 
 /** Small limits, each reached by one of the cases below. */
@@ -321,6 +321,14 @@ const CASES: HostileCase[] = [
       expect(answer.headers.get('retry-after')).not.toBeNull();
       return first(Promise.resolve(answer));
     },
+  },
+  // ---- issue 12: a hostile-client review (docs/contract.md §11) ----
+  {
+    name: 'fragment chain, each fragment spreading the next twice (30 fragments, about 1.2 KB)',
+    // Each spread counts one level of depth; the cost rule used to expand 2^29 copies first.
+    expected: 'QUERY_TOO_DEEP',
+    status: 400,
+    attack: (s) => first(s.as('viewer', fragmentChain(30))),
   },
 ];
 

@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../../src/schema/cursors.js';
 import { GRAPHIQL_QUERY } from '../../src/server/http/app.js';
 import { costLimitRule, DEFAULT_ASSUMED_LIST_SIZE } from '../../src/server/security/cost-limit.js';
 import { VMS_PAGE } from '../../src/sim/operations.js';
-import { codesOf, post, wsClientAs } from '../utils/security.js';
+import { codesOf, fragmentChain, post, wsClientAs } from '../utils/security.js';
 import { serverPerTest } from '../utils/server.js';
 
 /** The first result (or error list) of one operation over graphql-ws. */
@@ -43,6 +43,16 @@ describe('query limits', () => {
     ['{ vms { edges { node { id } } } }', 151],
   ])('should estimate %s at %d values', (query, cost) => {
     expect(estimate(query)).toBe(cost);
+  });
+
+  it('should count a fragment spread twice in one selection once, as execution does (issue 12, item 1)', () => {
+    // Each fragment spreads the next twice: expanded at every spread, 2^15 copies of `cursor`.
+    expect(estimate(fragmentChain(16))).toBe(2);
+    expect(estimate('{ hosts { ...A ...A } } fragment A on Host { id ...B } fragment B on Host { id }')).toBe(200);
+  });
+
+  it('should still count a fragment spread under two different fields once for each', () => {
+    expect(estimate('{ a: engine { ...E } b: engine { ...E } } fragment E on Engine { cursor epoch }')).toBe(6);
   });
 
   describe('with the default limits', () => {

@@ -151,3 +151,7 @@ export function socketEnd(socket: WebSocket): Promise<number> {
     socket.once('error', () => undefined);
   });
 }
+
+/** A document of `n` fragments, each spreading the next twice (issue 12, item 1): about 40 bytes a fragment. */
+export const fragmentChain = (n: number): string =>
+  `{ engine { ...F0 } } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Engine { ${i === n - 1 ? 'cursor' : `...F${i + 1} ...F${i + 1}`} }`).join(' ')}`;

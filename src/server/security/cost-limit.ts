@@ -12,6 +12,11 @@
  * - any other list field is assumed to hold `assumedListSize` items (a host's VMs, the hosts);
  * - an object counts one value plus what is selected in it; a scalar counts one.
  * Introspection is not counted (it reads the schema, which is small and fixed).
+ *
+ * Fields are collected as execution collects them: a fragment spread twice into one object is
+ * selected once, and each selection set is priced once per type and page, so the estimate takes
+ * time linear in the document however its fragments spread each other (docs/contract.md §11;
+ * expanding a fragment again at every spread took 2^n steps for n fragments).
  */
 import {
   getNamedType,
@@ -21,9 +26,13 @@ import {
   isObjectType,
   Kind,
   type ASTVisitor,
+  isAbstractType,
   type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
@@ -50,47 +59,92 @@ function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, op
   return options.pageSize.max; // a variable: the worst it may be
 }
 
-/** Estimated values in the response of `selectionSet` for one object of `type`. */
-export function estimateCost(
-  context: ValidationContext,
+/** The fields one object of a level selects: through inline fragments and spreads, each fragment once. */
+function fieldsOfLevel(
   selectionSet: SelectionSetNode,
-  type: GraphQLNamedType,
-  options: CostOptions,
-  /** The page size the enclosing field took, for the list just under it. */
-  page: number | null = null,
-  fragments: ReadonlySet<string> = new Set(),
-): number {
-  if (!isObjectType(type)) return 1;
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const on = selection.typeCondition === undefined ? type : context.getSchema().getType(selection.typeCondition.name.value);
-      cost += on === undefined ? 0 : estimateCost(context, selection.selectionSet, on, options, page, fragments);
-      continue;
+  type: GraphQLObjectType,
+  schema: GraphQLSchema,
+  fragments: (name: string) => FragmentDefinitionNode | null | undefined,
+): FieldNode[] {
+  const fields: FieldNode[] = [];
+  // As graphql-js collects fields: a fragment spread again in the same object adds nothing.
+  const visited = new Set<string>();
+  const walk = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        fields.push(selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const on = selection.typeCondition === undefined ? type : schema.getType(selection.typeCondition.name.value);
+        if (on === type || (on !== undefined && on !== null && isAbstractType(on) && schema.isSubType(on, type))) walk(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = fragments(selection.name.value);
+        if (fragment == null) continue; // other rules refuse it
+        const on = schema.getType(fragment.typeCondition.name.value);
+        if (on === type || (on !== undefined && on !== null && isAbstractType(on) && schema.isSubType(on, type))) walk(fragment.selectionSet);
+      }
     }
-    if (selection.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = context.getFragment(selection.name.value);
-      if (fragment == null || fragments.has(fragment.name.value)) continue; // other rules refuse these
-      const on = context.getSchema().getType(fragment.typeCondition.name.value);
-      cost += on === undefined ? 0 : estimateCost(context, fragment.selectionSet, on, options, page, new Set([...fragments, fragment.name.value]));
-      continue;
+  };
+  walk(selectionSet);
+  return fields;
+}
+
+/**
+ * Estimates the values in responses. Each selection set is priced once per object type and page
+ * (a fragment's selections are the same nodes wherever it is spread), and a fragment spread twice
+ * into one object counts once, as execution collects it once: the work is linear in the document,
+ * however its fragments spread each other.
+ */
+export class CostEstimator {
+  private readonly memo = new Map<SelectionSetNode, Map<string, number>>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly fragments: (name: string) => FragmentDefinitionNode | null | undefined,
+    private readonly options: CostOptions,
+  ) {}
+
+  /** Estimated values in the response of `selectionSet` for one object of `type`. */
+  estimate(
+    selectionSet: SelectionSetNode,
+    type: GraphQLNamedType,
+    /** The page size the enclosing field took, for the list just under it. */
+    page: number | null = null,
+  ): number {
+    if (!isObjectType(type)) return 1;
+    const key = `${type.name}:${page ?? ''}`;
+    let byType = this.memo.get(selectionSet);
+    const known = byType?.get(key);
+    if (known !== undefined) return known;
+    if (byType === undefined) this.memo.set(selectionSet, (byType = new Map()));
+    byType.set(key, 0); // a cycle (refused by validation) counts nothing
+    let cost = 0;
+    // A leaf selected twice under one key is one value; objects under one key are summed (an upper bound).
+    const leaves = new Set<string>();
+    for (const selection of fieldsOfLevel(selectionSet, type, this.schema, this.fragments)) {
+      const name = selection.name.value;
+      if (selection.selectionSet === undefined) {
+        const responseKey = selection.alias?.value ?? name;
+        if (leaves.has(responseKey)) continue;
+        leaves.add(responseKey);
+      }
+      if (name.startsWith('__')) {
+        cost += name === '__typename' ? 1 : 0;
+        continue;
+      }
+      const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[name];
+      if (field === undefined) continue; // FieldsOnCorrectTypeRule refuses it
+      const ownPage = pageOf(selection, field, this.options);
+      const isList = isListType(getNullableType(field.type));
+      const items = isList ? (ownPage ?? page ?? this.options.assumedListSize) : 1;
+      // An object that takes `first` (a connection) hands its page to the list under it.
+      const childPage = isList ? null : ownPage;
+      const each = selection.selectionSet === undefined ? 1 : 1 + this.estimate(selection.selectionSet, getNamedType(field.type), childPage);
+      cost += items * each;
     }
-    const name = selection.name.value;
-    if (name.startsWith('__')) {
-      cost += name === '__typename' ? 1 : 0;
-      continue;
-    }
-    const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[name];
-    if (field === undefined) continue; // FieldsOnCorrectTypeRule refuses it
-    const ownPage = pageOf(selection, field, options);
-    const isList = isListType(getNullableType(field.type));
-    const items = isList ? (ownPage ?? page ?? options.assumedListSize) : 1;
-    // An object that takes `first` (a connection) hands its page to the list under it.
-    const childPage = isList ? null : ownPage;
-    const each = selection.selectionSet === undefined ? 1 : 1 + estimateCost(context, selection.selectionSet, getNamedType(field.type), options, childPage, fragments);
-    cost += items * each;
+    byType.set(key, cost);
+    return cost;
   }
-  return cost;
 }
 
 export function costLimitRule(options: CostOptions) {
@@ -98,7 +152,7 @@ export function costLimitRule(options: CostOptions) {
     OperationDefinition(operation) {
       const root = context.getSchema().getRootType(operation.operation);
       if (root === undefined || root === null) return;
-      const cost = estimateCost(context, operation.selectionSet, root, options);
+      const cost = new CostEstimator(context.getSchema(), (name) => context.getFragment(name), options).estimate(operation.selectionSet, root);
       if (cost > options.maxCost) {
         context.reportError(
           new GraphQLError(
