@@ -11,7 +11,7 @@ import { graphql } from '../gql/index.js';
 import { newToken } from '../../src/server/security/credentials.js';
 import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
-import { codesOf, fragmentChain, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
+import { codesOf, fragmentChain, pagedCostBomb, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';
 
 /** Small limits, each reached by one of the cases below. */
@@ -20,7 +20,7 @@ const LIMITS = {
   maxAliases: 15,
   maxTokens: 2_000,
   maxDirectives: 50,
-  maxCost: 100_000,
+  maxCost: 10_000,
   maxReportBatch: 100,
   maxBodyBytes: 64 * 1_024,
   wsMaxPayloadBytes: 64 * 1_024,
@@ -176,10 +176,10 @@ const CASES: HostileCase[] = [
     attack: (s) => first(s.as('viewer', `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: engine { cursor }`).join(' ')} }`)),
   },
   {
-    name: 'cost bomb (nested lists)',
+    name: 'cost bomb (fifteen aliased pages of a thousand)',
     expected: 'QUERY_TOO_COSTLY',
     status: 400,
-    attack: (s) => first(s.as('viewer', '{ hosts { vms { host { vms { host { vms { id } } } } } } }')),
+    attack: (s) => first(s.as('viewer', pagedCostBomb)),
   },
   {
     name: 'token flood',
@@ -329,6 +329,19 @@ const CASES: HostileCase[] = [
     expected: 'QUERY_TOO_DEEP',
     status: 400,
     attack: (s) => first(s.as('viewer', fragmentChain(30))),
+  },
+  {
+    name: "a host's whole list of 2,000 VMs, unpaged (priced at its real size)",
+    expected: 'QUERY_TOO_COSTLY',
+    status: 400,
+    prepare: async (s) => {
+      for (let batch = 0; batch < 20; batch++) {
+        const vms = Array.from({ length: LIMITS.maxReportBatch }, (_, i) => ({ vmId: `vm-many-${batch}-${i}`, status: 'UP' as const })).slice(batch === 0 ? 1 : 0);
+        expect(s.app.table.reportVmStatuses({ hostId: HOST_A, vms }).ok).toBe(true);
+      }
+    },
+    // 1 + 2,000 × 6 values, above 10,000 (an unpaged list used to be assumed 100 long: 601).
+    attack: (s) => first(s.as('viewer', `{ host(id: "${HOST_A}") { vms { id status hostId location host { id } } } }`)),
   },
 ];
 

@@ -169,6 +169,12 @@ export class TableState {
     Object.assign(vm, next);
   }
 
+  mostVmsOnOneHost(): number {
+    let most = 0;
+    for (const vms of this.vmsByHost.values()) most = Math.max(most, vms.size);
+    return most;
+  }
+
   vmIdsOnHost(hostId: string): ReadonlySet<string> {
     return this.vmsByHost.get(hostId) ?? new Set();
   }

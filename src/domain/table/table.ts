@@ -344,6 +344,15 @@ export class MigrationTable {
     return this.state.vms.size;
   }
 
+  hostCount(): number {
+    return this.state.hosts.size;
+  }
+
+  /** The VMs of the host that runs the most (what `Host.vms` may hold), in time linear in the hosts. */
+  mostVmsOnOneHost(): number {
+    return this.state.mostVmsOnOneHost();
+  }
+
   stats(): TableStats {
     const hostsByStatus = new Map<HostStatus, number>();
     for (const host of this.state.hosts.values()) hostsByStatus.set(host.status, (hostsByStatus.get(host.status) ?? 0) + 1);

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../../config.js';
+import { DECISION_RULES } from '../../domain/decision-table.js';
 import type { Millis } from '../../domain/model.js';
 import { MigrationTable } from '../../domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
@@ -19,6 +20,7 @@ import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
+import type { ListSizes } from '../security/cost-limit.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
 import { useSharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
 import { startTicking } from '../tick.js';
@@ -57,6 +59,14 @@ query Overview {
 }
 `;
 
+/** What the unpaged lists hold now, for the cost limit (docs/contract.md §11: lists priced at their real size). */
+const listSizesOf = (table: MigrationTable, config: Config): ListSizes => ({
+  'Query.hosts': () => table.hostCount(),
+  'Host.vms': () => table.mostVmsOnOneHost(),
+  'Migration.attempts': () => config.maxAttempts,
+  'Query.decisionTable': () => DECISION_RULES.length,
+});
+
 export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000 }: AppOptions): App {
   const table = new MigrationTable({
     epoch: newEpoch(clock()),
@@ -68,7 +78,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
   });
   // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
-  const security = buildSecurity(config, clock);
+  const security = buildSecurity(config, clock, listSizesOf(table, config));
   const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
   const context: Context = { table, feeds };
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).

@@ -11,6 +11,7 @@ import { authenticator, useAuthentication, type Authenticator } from './authenti
 import { useAuthorization } from './authorization.js';
 import { CredentialStore } from './credentials.js';
 import { useCsrfPrevention, useSupportedMediaTypes } from '../http/http-refusals.js';
+import type { ListSizes } from './cost-limit.js';
 import { useQueryLimits } from './query-limits.js';
 import { useMutationRateLimit } from './rate-limit.js';
 import type { WebSocketOptions } from '../subscriptions/websocket.js';
@@ -29,10 +30,11 @@ export interface Security {
 }
 
 /**
- * Reads the credentials file (if any) and builds the plugins. Throws when the credentials file
+ * Reads the credentials file (if any) and builds the plugins (`listSizes`: the real sizes of
+ * unpaged lists, for the cost limit). Throws when the credentials file
  * cannot be read or is invalid, and when open mode would listen beyond this machine.
  */
-export function buildSecurity(config: Config, clock: () => Millis): Security {
+export function buildSecurity(config: Config, clock: () => Millis, listSizes: ListSizes = {}): Security {
   if (config.credentialsFile === null && !isLoopbackHost(config.host)) {
     throw new Error(
       `refusing to listen on ${config.host} without credentials: open mode (no TRANSIT_CREDENTIALS_FILE) listens on a loopback address only ` +
@@ -48,7 +50,7 @@ export function buildSecurity(config: Config, clock: () => Millis): Security {
       useCsrfPrevention(),
       useSupportedMediaTypes(),
       useAuthentication(authenticate),
-      ...useQueryLimits(config),
+      ...useQueryLimits(config, listSizes),
       useAuthorization(),
       useMutationRateLimit({ perSecond: config.mutationsPerSecond, burst: config.mutationBurst, clock }),
     ],
