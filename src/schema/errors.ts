@@ -35,6 +35,8 @@ export const RequestErrorCode = {
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A POST whose content type is not JSON (or another GraphQL-over-HTTP type) (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A body that is no GraphQL request: invalid JSON, no query, a batch (HTTP 400; yoga's code). */
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

@@ -343,6 +343,22 @@ const CASES: HostileCase[] = [
     // 1 + 2,000 × 6 values, above 10,000 (an unpaged list used to be assumed 100 long: 601).
     attack: (s) => first(s.as('viewer', `{ host(id: "${HOST_A}") { vms { id status hostId location host { id } } } }`)),
   },
+  {
+    name: 'malformed JSON, accepting application/json only (no parser detail, 400 as with the other types)',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: async (s) => {
+      const answer = await post(s.url, { token: s.tokens.operator, accept: 'application/json', body: '{"query": "mutation { migrateVm(input: {vmId: \\"vm-2\\"}) { errors { code } } }"' });
+      expect(answer.result?.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST' });
+      return first(Promise.resolve(answer));
+    },
+  },
+  {
+    name: 'only a persisted-query extension, accepting application/json only',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, accept: 'application/json', body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) })),
+  },
 ];
 
 describe('hostile requests', () => {

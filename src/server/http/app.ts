@@ -19,6 +19,7 @@ import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
+import { useUniformBadRequests } from './http-refusals.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import type { ListSizes } from '../security/cost-limit.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
@@ -96,7 +97,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     logging,
     landingPage: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
   });
 
   let stopping = false;
