@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_TABLE_SETTINGS } from './domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from './domain/validation.js';
+import { canonicalOrigin } from './server/http/cors.js';
 
 export interface Config {
   /** Interface to listen on (`HOST`). Default `127.0.0.1`: reachable from this machine only. */
@@ -69,6 +70,12 @@ export interface Config {
   readonly introspection: boolean;
   /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
   readonly maxReportBatch: number;
+  // ---- docs/contract.md §11: what one client can make Transit hold or do ----
+  /**
+   * Origins of web pages that may call Transit from a browser besides its own
+   * (`TRANSIT_CORS_ORIGINS`, comma-separated, e.g. `https://ops.example`). Default none.
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -94,6 +101,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   mutationBurst: 200,
   introspection: true,
   maxReportBatch: DEFAULT_INPUT_LIMITS.maxBatchSize,
+  corsOrigins: Object.freeze([]),
 });
 
 /**
@@ -113,6 +121,13 @@ export function isLoopbackHost(host: string): boolean {
 const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((value) => value === 'on' || value === 'true' || value === '1');
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** A comma-separated list of origins (`https://host[:port]`): no path, no wildcard. */
+const origins = z
+  .string()
+  .transform((value) => value.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+  .refine((list) => list.every((o) => canonicalOrigin(o) !== null), { message: 'expected origins such as https://ops.example or http://127.0.0.1:8080, separated by commas (no path, no wildcard)' })
+  .transform((list) => list.map((o) => canonicalOrigin(o) as string));
 
 const ENVIRONMENT = z
   .object({
@@ -138,6 +153,7 @@ const ENVIRONMENT = z
     TRANSIT_MUTATION_BURST: integer(1).default(DEFAULT_CONFIG.mutationBurst),
     TRANSIT_INTROSPECTION: onOff.default(DEFAULT_CONFIG.introspection),
     TRANSIT_MAX_REPORT_BATCH: integer(1).default(DEFAULT_CONFIG.maxReportBatch),
+    TRANSIT_CORS_ORIGINS: origins.optional(),
   })
   .refine((env) => env.TRANSIT_SUBSCRIBER_BUFFER_ITEMS < env.TRANSIT_HISTORY_LIMIT, {
     message: 'must be below TRANSIT_HISTORY_LIMIT, or a subscriber ended as too slow could not resume from its cursor',
@@ -177,5 +193,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     mutationBurst: e.TRANSIT_MUTATION_BURST,
     introspection: e.TRANSIT_INTROSPECTION,
     maxReportBatch: e.TRANSIT_MAX_REPORT_BATCH,
+    corsOrigins: Object.freeze(e.TRANSIT_CORS_ORIGINS ?? []),
   });
 }

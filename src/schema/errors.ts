@@ -35,6 +35,8 @@ export const RequestErrorCode = {
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A POST whose content type is not JSON (or another GraphQL-over-HTTP type) (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A browser request from a page of an origin Transit does not serve (TRANSIT_CORS_ORIGINS) (HTTP 403). */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   /** A body that is no GraphQL request: invalid JSON, no query, a batch (HTTP 400; yoga's code). */
   BAD_REQUEST: 'BAD_REQUEST',
 } as const;

@@ -26,6 +26,7 @@ describe('settings from the environment', () => {
       mutationBurst: 200,
       introspection: true,
       maxReportBatch: 10_000,
+      corsOrigins: [],
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -54,6 +55,7 @@ describe('settings from the environment', () => {
       TRANSIT_MUTATION_BURST: '40',
       TRANSIT_INTROSPECTION: 'off',
       TRANSIT_MAX_REPORT_BATCH: '2000',
+      TRANSIT_CORS_ORIGINS: 'https://ops.example',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -79,6 +81,7 @@ describe('settings from the environment', () => {
       mutationBurst: 40,
       introspection: false,
       maxReportBatch: 2_000,
+      corsOrigins: ['https://ops.example'],
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });

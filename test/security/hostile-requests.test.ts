@@ -359,6 +359,23 @@ const CASES: HostileCase[] = [
     status: 400,
     attack: (s) => first(post(s.url, { token: s.tokens.operator, accept: 'application/json', body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) })),
   },
+  {
+    name: 'CORS preflight from a page of another origin',
+    expected: 'ORIGIN_NOT_ALLOWED',
+    status: 403,
+    attack: async (s) => {
+      const response = await fetch(s.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      return { code: body.errors[0]?.extensions.code, status: response.status };
+    },
+  },
+  {
+    name: 'mutation from a page of another origin, with a valid token',
+    expected: 'ORIGIN_NOT_ALLOWED',
+    status: 403,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, headers: { origin: 'https://evil.example' }, body: JSON.stringify({ query: 'mutation { cancelMigration(input: { vmId: "vm-1" }) { errors { code } } }' }) })),
+  },
 ];
 
 describe('hostile requests', () => {

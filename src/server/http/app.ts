@@ -96,6 +96,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     maskedErrors: { isDev: false },
     logging,
     landingPage: false,
+    // The origin policy is Transit's own (cors.ts, in the security plugins): yoga's lets every origin in.
+    cors: false,
     maxRequestBodySize: config.maxBodyBytes,
     plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
   });

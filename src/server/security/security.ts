@@ -1,7 +1,7 @@
 /**
  * Transit's security layer, assembled from the settings: who may connect (the credentials file,
  * or open mode on loopback only), and the envelop/yoga plugins that guard both transports, in
- * order: CSRF prevention, content type and authentication of HTTP requests, the query limits (parse and
+ * order: the origin policy (CORS), CSRF prevention, content type and authentication of HTTP requests, the query limits (parse and
  * validate), authorization and the mutation rate limit (execute and subscribe).
  */
 import type { Plugin } from 'graphql-yoga';
@@ -10,6 +10,7 @@ import type { Millis } from '../../domain/model.js';
 import { authenticator, useAuthentication, type Authenticator } from './authentication.js';
 import { useAuthorization } from './authorization.js';
 import { CredentialStore } from './credentials.js';
+import { originPolicy, useCorsPolicy } from '../http/cors.js';
 import { useCsrfPrevention, useSupportedMediaTypes } from '../http/http-refusals.js';
 import type { ListSizes } from './cost-limit.js';
 import { useQueryLimits } from './query-limits.js';
@@ -43,10 +44,12 @@ export function buildSecurity(config: Config, clock: () => Millis, listSizes: Li
   }
   const credentials = config.credentialsFile === null ? null : CredentialStore.load(config.credentialsFile);
   const authenticate = authenticator(credentials);
+  const origins = originPolicy(config.corsOrigins);
   return {
     open: credentials === null,
     authenticate,
     plugins: [
+      useCorsPolicy(origins),
       useCsrfPrevention(),
       useSupportedMediaTypes(),
       useAuthentication(authenticate),
@@ -56,6 +59,7 @@ export function buildSecurity(config: Config, clock: () => Millis, listSizes: Li
     ],
     webSocket: {
       authenticate,
+      origins,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       initTimeoutMs: config.wsInitTimeoutMs,
       maxOperations: config.maxSubscriptionsPerConnection,

@@ -10,8 +10,9 @@
  *   connection that sends no `connection_init` within `initTimeoutMs` is closed with 4408;
  * - a message above `maxPayloadBytes` closes the socket with 1009 (Message Too Big);
  * - at most `maxOperations` operations are open at once on one connection (TOO_MANY_SUBSCRIPTIONS);
- * - a browser page of another origin may not open a socket (browsers do not apply CORS to
- *   WebSockets; without this check any web page could drive a Transit running open on loopback).
+ * - a browser page of an origin the policy refuses may not open a socket (browsers do not apply
+ *   CORS to WebSockets; without this check any web page could drive a Transit running open on
+ *   loopback): cors.ts.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -19,6 +20,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { RequestErrorCode, requestError } from '../../schema/errors.js';
+import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
 import { bearerToken, type Authenticator } from '../security/authentication.js';
 import type { Principal } from '../security/credentials.js';
 import { withoutHttp } from '../security/refusal.js';
@@ -34,6 +36,8 @@ interface EnvelopedExecutionArgs extends ExecutionArgs {
 export interface WebSocketOptions {
   /** The principal of a `connection_init`'s bearer token; null refuses the connection. */
   readonly authenticate: Authenticator;
+  /** Which browser pages may open a socket (the same policy as CORS for HTTP). */
+  readonly origins: OriginPolicy;
   /** Largest message, in bytes. */
   readonly maxPayloadBytes: number;
   /** Time a new connection has to send `connection_init`, in ms. */
@@ -49,16 +53,6 @@ export interface WebSocketEndpoint {
   close(): Promise<void>;
 }
 
-/** A browser's upgrade from a page of another origin; clients outside browsers send no Origin. */
-function isCrossOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return false;
-  try {
-    return new URL(origin).host !== request.headers.host;
-  } catch {
-    return true;
-  }
-}
 
 const stripHttp = (result: ExecutionResult): ExecutionResult =>
   result.errors === undefined ? result : { ...result, errors: result.errors.map(withoutHttp) };
@@ -67,14 +61,14 @@ export function attachWebSocket(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
   yoga: YogaServerInstance<any, any>,
   server: Server,
-  { authenticate, maxPayloadBytes, initTimeoutMs, maxOperations, keepAliveMs = 12_000 }: WebSocketOptions,
+  { authenticate, origins, maxPayloadBytes, initTimeoutMs, maxOperations, keepAliveMs = 12_000 }: WebSocketOptions,
 ): WebSocketEndpoint {
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: maxPayloadBytes,
     verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
-      isCrossOrigin(req) ? done(false, 403, 'Forbidden: cross-origin WebSocket') : done(true),
+      upgradeAllowed(origins, req) ? done(true) : done(false, 403, 'Forbidden: a page of this origin may not open a WebSocket'),
   });
   // Keyed by graphql-ws's per-connection context object, which lives as long as the socket.
   const principals = new WeakMap<object, Principal>();
