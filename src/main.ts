@@ -10,7 +10,7 @@ function refuseToStart(error: unknown): never {
 
 let app: ReturnType<typeof buildApp>;
 try {
-  app = buildApp({ config: readConfig() });
+  app = buildApp({ config: readConfig(), onEngineFailure: () => failStop() });
 } catch (error) {
   refuseToStart(error);
 }
@@ -30,5 +30,15 @@ const shutDown = (signal: NodeJS.Signals) => {
     },
   );
 };
+/**
+ * The table failed part-way through a command (a bug): stop serving and exit 70 (EX_SOFTWARE) so the
+ * supervisor restarts Transit and the table is rebuilt from the hosts' reports (docs/decisions.md §3).
+ */
+function failStop(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.error('Transit stops: the migration table failed part-way through a command; restart it to rebuild from reports');
+  void app.stop().finally(() => process.exit(70));
+}
 process.on('SIGTERM', shutDown);
 process.on('SIGINT', shutDown);

@@ -77,7 +77,7 @@ export function evaluate(entry: EntryView): Evaluation {
   const runningOnBoth = trusted && source.report === ReportedVmStatus.UP && destination.report === ReportedVmStatus.UP;
 
   const destinationDownIsFresh =
-    rule.outcome !== MigrationState.VM_DOWN || destination.fenced || destination.heardAt > source.heardAt;
+    rule.outcome !== MigrationState.VM_DOWN || destination.fenced || destination.heardOrder > source.heardOrder;
   const decisive = rule.outcome !== MigrationState.IN_PROGRESS && trusted && entry.sourceConfirmed && destinationDownIsFresh;
 
   if (!decisive) return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule };

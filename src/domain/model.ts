@@ -61,7 +61,7 @@ export interface Side {
    * The table-wide order in which that report arrived; compares reports of the two sides
    * ("a destination DOWN heard after the source's DOWN"). 0 while not heard.
    */
-  readonly heardAt: number;
+  readonly heardOrder: number;
   /** The report was set by a successful fence: trustworthy, the host was rebooted. */
   readonly fenced: boolean;
   readonly exitReason: string | null;

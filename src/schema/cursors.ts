@@ -5,7 +5,8 @@
  * engine epoch so that a cursor from before a restart is refused instead of paging a new list.
  */
 import { GraphQLError } from 'graphql';
-import { formatCursor, parseCursor } from '../domain/table/cursor.js';
+import { formatCursor } from '../domain/table/cursor.js';
+import type { CursorProblem } from '../domain/table/read-side.js';
 import type { MigrationTable } from '../domain/table/table.js';
 import { RequestErrorCode, requestError } from './errors.js';
 
@@ -20,17 +21,21 @@ export const logCursor = (table: MigrationTable, seq: number): string => formatC
  */
 export function logPosition(table: MigrationTable, cursor: string): number | GraphQLError {
   const resolved = table.resolveCursor(cursor);
-  if (resolved.ok) return resolved.seq;
-  switch (resolved.reason) {
+  return resolved.ok ? resolved.seq : cursorError(table, cursor, resolved.reason);
+}
+
+/** The request error for a cursor the table could not resolve, the same for log and page cursors. */
+function cursorError(table: MigrationTable, cursor: string, reason: CursorProblem): GraphQLError {
+  switch (reason) {
     case 'OTHER_EPOCH':
       return requestError(
         RequestErrorCode.RESYNC_REQUIRED,
-        `cursor ${cursor} is from another engine run (now ${table.epoch}): query the current state, then subscribe without a cursor`,
+        `cursor ${cursor} is from another engine run (now ${table.epoch}): query the current state again (from the first page), then subscribe without a cursor`,
       );
     case 'FUTURE':
-      return requestError(RequestErrorCode.INVALID_CURSOR, `cursor ${cursor} is ahead of this engine (latest ${table.cursor}): it was not handed out by it`);
+      return requestError(RequestErrorCode.INVALID_CURSOR, `cursor ${cursor} is ahead of this engine: it was not handed out by it`);
     case 'MALFORMED':
-      return requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a cursor: expected <epoch>:<sequence> as handed out in \`cursor\` fields`);
+      return requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a cursor: pass one handed out in a \`cursor\`, \`endCursor\` or edge \`cursor\` field`);
   }
 }
 
@@ -45,15 +50,12 @@ export function readLogCursor(table: MigrationTable, cursor: string | null | und
 export const pageCursor = (table: MigrationTable, ordinal: number): string =>
   Buffer.from(formatCursor(table.epoch, ordinal), 'utf8').toString('base64url');
 
-/** The ordinal a page cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readPageCursor(table: MigrationTable, cursor: string | null | undefined): number {
+/** The ordinal a page cursor of `list` stands for (0 without a cursor); throws the request error when it cannot be read. */
+export function readPageCursor(table: MigrationTable, list: 'vms' | 'migrations', cursor: string | null | undefined): number {
   if (cursor == null) return 0;
-  const position = parseCursor(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (position === null) throw requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a page cursor: pass an \`endCursor\` or edge \`cursor\``);
-  if (position.epoch !== table.epoch) {
-    throw requestError(RequestErrorCode.RESYNC_REQUIRED, `cursor ${cursor} is from another engine run: query again from the first page`);
-  }
-  return position.seq;
+  const resolved = table.resolvePageCursor(list, Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!resolved.ok) throw cursorError(table, cursor, resolved.reason);
+  return resolved.ordinal;
 }
 
 /** The page size asked for, checked against `PAGE_SIZE.max`. */

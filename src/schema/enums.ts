@@ -71,7 +71,7 @@ export const TransitionCauseEnum = enumFrom('TransitionCause', Cause, 'Why a tra
   HOST_UNRESPONSIVE: 'A host stopped reporting for the host timeout, or was reported NON_RESPONSIVE.',
   HOST_RECOVERED: 'A NON_RESPONSIVE or REBOOTING host reported again.',
   FENCE_SUCCEEDED: 'A host was fenced successfully: its side of each migration is DOWN.',
-  FENCE_FAILED: 'Fencing a host failed.',
+  FENCE_FAILED: 'Reserved: a failed fence changes nothing (contract §3), so no transition carries this cause; the FENCE_FAILED event reports it.',
   CANCEL: 'A `cancelMigration` request.',
   RERUN: 'A failed attempt is tried again on another host.',
   START_TIMEOUT: 'The source did not confirm the attempt within the migration start timeout.',

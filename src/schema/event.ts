@@ -38,11 +38,9 @@ interface EventPageArgs {
 
 /** A page of the event log after a cursor; a cursor whose successors were evicted asks for a resync, never skips. */
 function eventPage(table: MigrationTable, args: EventPageArgs) {
-  const afterSeq = readLogCursor(table, args.after);
-  if (args.after != null && !table.eventsKeptAfter(afterSeq)) {
-    throw requestError(RequestErrorCode.RESYNC_REQUIRED, `events after ${args.after} are no longer kept: read the log again from its start`);
-  }
-  return connection(table.eventLog(args, afterSeq, pageSize(args.first)), (e) => logCursor(table, e.seq));
+  const read = table.eventLogAfter(args, args.after == null ? null : readLogCursor(table, args.after), pageSize(args.first));
+  if (!read.ok) throw requestError(RequestErrorCode.RESYNC_REQUIRED, `events after ${args.after} are no longer kept: read the log again from its start`);
+  return connection(read.page, (e) => logCursor(table, e.seq));
 }
 
 builder.queryField('events', (t) =>

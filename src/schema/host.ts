@@ -2,19 +2,9 @@
  * `Host`: a hypervisor running a host agent, with the `host` and `hosts` queries and the mutations
  * by which hosts and operators change a host (`registerHost`, `reportHostStatus`, `reportFenceResult`).
  */
-import type { Vm } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table/table.js';
 import { builder } from './builder.js';
 import { FenceMethodEnum, HostStatusEnum } from './enums.js';
 import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
-
-/** The VMs on a host, in the order Transit first heard of them (the order of `vms` pages). */
-const vmsOn = (table: MigrationTable, hostId: string): Vm[] =>
-  table
-    .vmIdsOnHost(hostId)
-    .map((id) => table.vm(id))
-    .filter((vm): vm is Vm => vm !== undefined)
-    .sort((a, b) => a.ordinal - b.ordinal);
 
 builder.objectType('Host', {
   description: 'A hypervisor running a host agent (oVirt calls it VDSM). Hosts register themselves with their first report.',
@@ -31,7 +21,7 @@ builder.objectType('Host', {
     vms: t.field({
       type: ['Vm'],
       description: 'The VMs running on it (as the source, for those migrating away), in the order Transit first heard of them.',
-      resolve: (host, _args, { table }) => vmsOn(table, host.id),
+      resolve: (host, _args, { table }) => table.vmsOnHost(host.id),
     }),
   }),
 });

@@ -105,7 +105,7 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'Cursor of the last migration of the previous page (`pageInfo.endCursor`).' }),
     },
     resolve: (_root, args, { table }) =>
-      connection(table.migrations(args, readPageCursor(table, args.after), pageSize(args.first)), (m) => pageCursor(table, m.ordinal)),
+      connection(table.migrations(args, readPageCursor(table, 'migrations', args.after), pageSize(args.first)), (m) => pageCursor(table, m.ordinal)),
   }),
 }));
 

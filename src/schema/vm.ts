@@ -53,6 +53,6 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'Cursor of the last VM of the previous page (`pageInfo.endCursor`).' }),
     },
     resolve: (_root, args, { table }) =>
-      connection(table.vms(args, readPageCursor(table, args.after), pageSize(args.first)), (vm) => pageCursor(table, vm.ordinal)),
+      connection(table.vms(args, readPageCursor(table, 'vms', args.after), pageSize(args.first)), (vm) => pageCursor(table, vm.ordinal)),
   }),
 }));

@@ -99,3 +99,21 @@ describe('cursors', () => {
     expect(table.resolveCursor(`${EPOCH}:${table.latestSeq + 1}`)).toEqual({ ok: false, reason: 'FUTURE' });
   });
 });
+
+describe('page cursors', () => {
+  it('should read a page cursor up to the last ordinal handed out, and call one beyond it FUTURE', () => {
+    const { table } = createTable();
+    setupFleet(table, { hosts: { [SOURCE]: ['vm-1', 'vm-2'], [DESTINATION]: [] } });
+    startMigration(table, 'vm-1');
+    expect(table.resolvePageCursor('vms', `${EPOCH}:2`)).toEqual({ ok: true, ordinal: 2 });
+    expect(table.resolvePageCursor('vms', `${EPOCH}:3`)).toEqual({ ok: false, reason: 'FUTURE' });
+    expect(table.resolvePageCursor('migrations', `${EPOCH}:1`)).toEqual({ ok: true, ordinal: 1 });
+    expect(table.resolvePageCursor('migrations', `${EPOCH}:2`)).toEqual({ ok: false, reason: 'FUTURE' });
+  });
+
+  it('should call a page cursor of another engine run OTHER_EPOCH and text that is none MALFORMED', () => {
+    const { table } = createTable();
+    expect(table.resolvePageCursor('vms', 'an-earlier-run:0')).toEqual({ ok: false, reason: 'OTHER_EPOCH' });
+    expect(table.resolvePageCursor('migrations', 'garbage')).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+});

@@ -17,12 +17,12 @@ function reportGrowth(table: MigrationTable, action: () => void): ReportTotals {
   return {
     applied: after.applied - before.applied,
     ignored: after.ignored - before.ignored,
-    staleBatch: after.staleBatch - before.staleBatch,
+    outOfOrderBatch: after.outOfOrderBatch - before.outOfOrderBatch,
     invalidBatch: after.invalidBatch - before.invalidBatch,
   };
 }
 
-const NOTHING: ReportTotals = { applied: 0, ignored: 0, staleBatch: 0, invalidBatch: 0 };
+const NOTHING: ReportTotals = { applied: 0, ignored: 0, outOfOrderBatch: 0, invalidBatch: 0 };
 
 describe('table stats', () => {
   it('should count VMs by status, entries, stalled entries, migrations by state and hosts by status', () => {
@@ -70,7 +70,7 @@ describe('table stats', () => {
     unwrap(report(table, SOURCE, [[VM, UP]], { sequence: 5, bootId: 'boot-1' }));
     expect(reportGrowth(table, () => expectRefused(report(table, SOURCE, [[VM, UP], [VM_2, UP]], { sequence: 5, bootId: 'boot-1' }), ErrorCode.STALE_REPORT))).toEqual({
       ...NOTHING,
-      staleBatch: 2,
+      outOfOrderBatch: 2,
     });
     expect(reportGrowth(table, () => expectRefused(report(table, SOURCE, [['', UP]]), ErrorCode.INVALID_INPUT))).toEqual({ ...NOTHING, invalidBatch: 1 });
   });

@@ -111,8 +111,9 @@ describe('transitions and events', () => {
     expect(heard).toHaveLength(0);
   });
 
-  it('should let every listener hear a change even when one throws, then raise the failure', () => {
-    const { table } = createTable();
+  it('should keep a command applied and answer its caller when a listener throws, and let every other listener hear it', () => {
+    const failures: unknown[] = [];
+    const { table } = createTable({ onListenerError: (error) => failures.push(error) });
     setupPair(table);
     const failure = new Error('listener failed');
     const heard: ChangeSet[] = [];
@@ -120,8 +121,11 @@ describe('transitions and events', () => {
       throw failure;
     });
     table.subscribe((c) => heard.push(c));
-    expect(() => startMigration(table)).toThrow(failure);
+    const migration = startMigration(table);
+    expect(migration.state).toBe(MigrationState.IN_PROGRESS);
     expect(heard).toHaveLength(1);
+    expect(failures).toEqual([failure]);
+    expect(table.listenerFailures).toBe(1);
     expect(table.entryOf(VM)?.state).toBe(MigrationState.IN_PROGRESS);
   });
 

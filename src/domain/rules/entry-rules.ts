@@ -218,7 +218,7 @@ function reasonOf(outcome: MigrationState, entry: Migration): string {
 
 const sameSide = (a: Side, b: Side): boolean => a.hostId === b.hostId && a.report === b.report && a.fenced === b.fenced && a.exitReason === b.exitReason;
 
-/** Equal in everything a reader sees (a side's `heardAt` is bookkeeping). */
+/** Equal in everything a reader sees (a side's `heardOrder` is bookkeeping). */
 function sameEntry(a: Migration, b: Migration): boolean {
   return (
     sameSide(a.source, b.source) &&

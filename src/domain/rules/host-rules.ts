@@ -66,7 +66,7 @@ export function fenced(ctx: TableContext, rec: Recording, hostId: string, messag
   rec.hostEvent(EventType.FENCE_SUCCEEDED, message, hostId);
   for (const vmId of ctx.state.entryVmIdsOfHost(hostId)) {
     const entry = ctx.state.entries.get(vmId) as Migration;
-    const down: Side = { hostId, report: ReportedVmStatus.DOWN, heardAt: ctx.nextHeard(), fenced: true, exitReason: null };
+    const down: Side = { hostId, report: ReportedVmStatus.DOWN, heardOrder: ctx.nextHeard(), fenced: true, exitReason: null };
     const next: Migration = entry.source.hostId === hostId ? { ...entry, source: down, sourceConfirmed: true } : { ...entry, destination: down };
     settle(ctx, rec, next, Cause.FENCE_SUCCEEDED, hostId);
   }

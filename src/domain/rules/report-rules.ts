@@ -90,7 +90,7 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
   const side: Side = {
     hostId,
     report: status,
-    heardAt: ctx.nextHeard(),
+    heardOrder: ctx.nextHeard(),
     fenced: false,
     exitReason: status === ReportedVmStatus.DOWN ? (item.exitReason ?? null) : null,
   };
@@ -107,7 +107,7 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
 /** The seed's second way into the table: a host reports a migration Transit does not know of. */
 function discover(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
   const vm = vmFor(ctx, rec, item.vmId);
-  const heard: Side = { hostId, report: item.status, heardAt: ctx.nextHeard(), fenced: false, exitReason: null };
+  const heard: Side = { hostId, report: item.status, heardOrder: ctx.nextHeard(), fenced: false, exitReason: null };
   const peer = item.peerHostId ?? null;
   // No order of ours is in flight, so the source need not confirm: the hosts' word is all there is.
   const entry =

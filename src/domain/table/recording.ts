@@ -11,7 +11,7 @@ export const vmStateOf = (vm: VmRecord): VmState => ({ status: vm.status, hostId
 
 const sameVmState = (a: VmState, b: VmState) => a.status === b.status && a.hostId === b.hostId && a.location === b.location;
 
-const hostsOf = (...hostIds: (string | null | undefined)[]): string[] => [...new Set(hostIds.filter((h): h is string => h != null))];
+const distinctHosts = (...hostIds: (string | null | undefined)[]): string[] => [...new Set(hostIds.filter((h): h is string => h != null))];
 
 /** An order for a migration's source, as a host agent receives it. */
 export function commandOf(kind: HostCommandKind, entry: Migration, issuedAt: Millis): HostCommand {
@@ -33,11 +33,20 @@ export class Recording {
   /** VMs first heard of in this command: their first transition comes from nothing (`from: null`). */
   readonly newVms = new Set<string>();
 
-  /** `nextSeq` hands out the table's strictly increasing sequence numbers. */
+  /**
+   * `nextSeq` hands out the table's strictly increasing sequence numbers; `faultInjection` (tests
+   * only) sees every step recorded and may throw, as a rule failing part-way would.
+   */
   constructor(
     readonly now: Millis,
     private readonly nextSeq: () => number,
+    private readonly faultInjection: ((step: Transition | EngineEvent) => void) | undefined = undefined,
   ) {}
+
+  private push<T extends Transition | EngineEvent>(into: T[], step: T): void {
+    into.push(step);
+    this.faultInjection?.(step);
+  }
 
   get isEmpty(): boolean {
     return this.transitions.length + this.events.length + this.commands.length === 0;
@@ -51,7 +60,7 @@ export class Recording {
     const to = vmStateOf(vm);
     const from = this.newVms.delete(vm.id) ? null : before;
     if (!always && migration === null && from !== null && sameVmState(from, to)) return;
-    this.transitions.push({
+    this.push(this.transitions, {
       seq: this.nextSeq(),
       at: this.now,
       cause,
@@ -62,12 +71,12 @@ export class Recording {
       to,
       hostStatusFrom: null,
       hostStatusTo: null,
-      hostIds: hostsOf(hostId, from?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId),
+      hostIds: distinctHosts(hostId, from?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId),
     });
   }
 
   host(cause: Cause, host: HostRecord, from: HostStatus | null): void {
-    this.transitions.push({
+    this.push(this.transitions, {
       seq: this.nextSeq(),
       at: this.now,
       cause,
@@ -90,7 +99,7 @@ export class Recording {
     hostId: string | null = migration?.source.hostId ?? null,
     severity: Severity = EVENT_SEVERITY[type],
   ): void {
-    this.events.push({
+    this.push(this.events, {
       seq: this.nextSeq(),
       at: this.now,
       type,
@@ -99,7 +108,7 @@ export class Recording {
       vmId,
       hostId,
       migrationId: migration?.id ?? null,
-      hostIds: hostsOf(hostId, migration?.source.hostId, migration?.destination.hostId),
+      hostIds: distinctHosts(hostId, migration?.source.hostId, migration?.destination.hostId),
     });
   }
 

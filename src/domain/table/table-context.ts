@@ -13,9 +13,11 @@ export interface RuleSettings {
 
 /** Running totals of VM reports, for monitoring. */
 export interface ReportCounts {
-  accepted: number;
+  /** Reports in batches the table accepted (applied or ignored one by one). */
+  inAcceptedBatches: number;
   ignored: number;
-  stale: number;
+  /** Reports in batches refused whole as out of order (STALE_REPORT). */
+  outOfOrder: number;
   invalid: number;
 }
 
@@ -28,4 +30,4 @@ export interface TableContext {
 }
 
 /** A side nothing has been heard from in the current attempt. */
-export const notHeard = (hostId: string | null): Side => ({ hostId, report: null, heardAt: 0, fenced: false, exitReason: null });
+export const notHeard = (hostId: string | null): Side => ({ hostId, report: null, heardOrder: 0, fenced: false, exitReason: null });

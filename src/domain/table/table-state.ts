@@ -61,7 +61,7 @@ function pageByOrdinal<T extends { ordinal: number }>(candidates: Iterable<T>, a
  * The first `first` items of an ordered index read from its cursor position, skipping those
  * `keep` refuses: an index-served page costs O(log n) to start and O(1) per item, not a scan.
  */
-function pageOf<T>(ordinals: Iterable<number>, lookup: (ordinal: number) => T | undefined, first: number, keep: ((ordinal: number) => boolean) | null): Page<T> {
+function pageFrom<T>(ordinals: Iterable<number>, lookup: (ordinal: number) => T | undefined, first: number, keep: ((ordinal: number) => boolean) | null): Page<T> {
   const items: T[] = [];
   for (const ordinal of ordinals) {
     if (keep !== null && !keep(ordinal)) continue;
@@ -78,20 +78,48 @@ const addOrdinal = <K>(index: Map<K, OrdinalSet>, key: K, ordinal: number): void
 
 const NO_ORDINALS = new OrdinalSet();
 
-function* mapped<K, V>(keys: Iterable<K>, lookup: Map<K, V>): Iterable<V> {
+function* mapped<K, V>(keys: Iterable<K>, lookup: ReadonlyMap<K, V>): Iterable<V> {
   for (const key of keys) {
     const value = lookup.get(key);
     if (value !== undefined) yield value;
   }
 }
 
-export class TableState {
-  readonly hosts = new Map<string, HostRecord>();
-  readonly vms = new Map<string, VmRecord>();
+/**
+ * The state as everything but its owner sees it: read-only maps and the index-backed reads. The
+ * read side of the table and the rules read through this; only `TableState`'s own methods write.
+ */
+export interface TableView {
+  readonly hosts: ReadonlyMap<string, HostRecord>;
+  readonly vms: ReadonlyMap<string, VmRecord>;
   /** Entries in flight, by VM id. */
-  readonly entries = new Map<string, Migration>();
+  readonly entries: ReadonlyMap<string, Migration>;
   /** Every migration kept: in flight and the recent decided ones, by migration id. */
-  readonly migrations = new Map<string, Migration>();
+  readonly migrations: ReadonlyMap<string, Migration>;
+  /** In-flight entries whose current attempt the source has not confirmed (VM ids). */
+  readonly unconfirmed: ReadonlySet<string>;
+  readonly stalledEntries: number;
+  /** The highest ordinal handed out to a VM, and to a migration (page cursors never go beyond). */
+  readonly lastVmOrdinal: number;
+  readonly lastMigrationOrdinal: number;
+  hostIdsInCluster(cluster: string): Iterable<string>;
+  loadOf(hostId: string): number;
+  vmIdsOnHost(hostId: string): ReadonlySet<string>;
+  /** The VMs of the host that runs the most. */
+  mostVmsOnOneHost(): number;
+  listVms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Vm>;
+  vmCountsByStatus(): Map<VmStatus, number>;
+  entryVmIdsOfHost(hostId: string): readonly string[];
+  listMigrations(filter: { state?: MigrationState | null; vmId?: string | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Migration>;
+  migrationCountsByState(): Map<MigrationState, number>;
+  checkIndexes(): string[];
+}
+
+export class TableState implements TableView {
+  private readonly hostMap = new Map<string, HostRecord>();
+  private readonly vmMap = new Map<string, VmRecord>();
+  private readonly entryMap = new Map<string, Migration>();
+  private readonly migrationMap = new Map<string, Migration>();
 
   private readonly hostsByCluster = new Map<string, Set<string>>();
   private readonly vmsByHost = new Map<string, Set<string>>();
@@ -102,7 +130,7 @@ export class TableState {
   /** In-flight entries where the host is a side, by host id (values: VM ids). */
   private readonly entriesByHost = new Map<string, Set<string>>();
   /** In-flight entries whose current attempt the source has not confirmed (values: VM ids). */
-  readonly unconfirmed = new Set<string>();
+  private readonly unconfirmedSet = new Set<string>();
   /** Migration ordinals by host, VM and state, ascending: `migrations` pages are read from these. */
   private readonly migrationsByHost = new Map<string, OrdinalSet>();
   private readonly migrationsByVm = new Map<string, OrdinalSet>();
@@ -119,12 +147,40 @@ export class TableState {
 
   constructor(private readonly migrationHistoryLimit: number) {}
 
+  get hosts(): ReadonlyMap<string, HostRecord> {
+    return this.hostMap;
+  }
+
+  get vms(): ReadonlyMap<string, VmRecord> {
+    return this.vmMap;
+  }
+
+  get entries(): ReadonlyMap<string, Migration> {
+    return this.entryMap;
+  }
+
+  get migrations(): ReadonlyMap<string, Migration> {
+    return this.migrationMap;
+  }
+
+  get unconfirmed(): ReadonlySet<string> {
+    return this.unconfirmedSet;
+  }
+
+  get lastVmOrdinal(): number {
+    return this.vmOrdinal;
+  }
+
+  get lastMigrationOrdinal(): number {
+    return this.migrationOrdinal;
+  }
+
   // ---- hosts --------------------------------------------------------------------------------
 
   putHost(host: HostRecord): void {
     const previous = this.hosts.get(host.id);
     if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
-    this.hosts.set(host.id, host);
+    this.hostMap.set(host.id, host);
     addTo(this.hostsByCluster, host.cluster, host.id);
   }
 
@@ -151,7 +207,7 @@ export class TableState {
       migrationId: null,
       statusBeforeUnknown: null,
     };
-    this.vms.set(id, vm);
+    this.vmMap.set(id, vm);
     this.vmsByOrdinal[vm.ordinal] = vm;
     addOrdinal(this.vmsByStatus, vm.status, vm.ordinal);
     return vm;
@@ -186,10 +242,10 @@ export class TableState {
     const lookup = (ordinal: number) => this.vmsByOrdinal[ordinal];
     if (byHost === null) {
       // Read from the cursor on: every VM by ordinal, or the status index.
-      return pageOf(byStatus === null ? this.vmOrdinalsAfter(afterOrdinal) : byStatus.after(afterOrdinal), lookup, first, null);
+      return pageFrom(byStatus === null ? this.vmOrdinalsAfter(afterOrdinal) : byStatus.after(afterOrdinal), lookup, first, null);
     }
     if (byStatus !== null && byStatus.size < byHost.size) {
-      return pageOf(byStatus.after(afterOrdinal), lookup, first, (ordinal) => this.vmsByOrdinal[ordinal]?.hostId === hostId);
+      return pageFrom(byStatus.after(afterOrdinal), lookup, first, (ordinal) => this.vmsByOrdinal[ordinal]?.hostId === hostId);
     }
     // A host runs few VMs: take them, keep those of the status, in ordinal order.
     const candidates = [...mapped(byHost, this.vms)].filter((vm) => status == null || vm.status === status);
@@ -215,27 +271,27 @@ export class TableState {
   putEntry(next: Migration): void {
     const previous = this.migrations.get(next.id);
     this.stalledCount += (next.stalled ? 1 : 0) - (previous?.stalled === true ? 1 : 0);
-    this.entries.set(next.vmId, next);
-    this.migrations.set(next.id, next);
+    this.entryMap.set(next.vmId, next);
+    this.migrationMap.set(next.id, next);
     this.reindexMigration(previous, next);
     for (const hostId of [previous?.source.hostId, previous?.destination.hostId]) {
       if (hostId != null && hostId !== next.source.hostId && hostId !== next.destination.hostId) removeFrom(this.entriesByHost, hostId, next.vmId);
     }
     for (const hostId of [next.source.hostId, next.destination.hostId]) if (hostId !== null) addTo(this.entriesByHost, hostId, next.vmId);
-    if (next.sourceConfirmed) this.unconfirmed.delete(next.vmId);
-    else this.unconfirmed.add(next.vmId);
+    if (next.sourceConfirmed) this.unconfirmedSet.delete(next.vmId);
+    else this.unconfirmedSet.add(next.vmId);
   }
 
   /** Takes a decided entry out of flight into the bounded history. */
   archiveEntry(done: Migration): void {
     const previous = this.migrations.get(done.id);
     if (previous?.stalled === true) this.stalledCount--;
-    this.entries.delete(done.vmId);
-    this.unconfirmed.delete(done.vmId);
+    this.entryMap.delete(done.vmId);
+    this.unconfirmedSet.delete(done.vmId);
     for (const hostId of [previous?.source.hostId, previous?.destination.hostId, done.source.hostId, done.destination.hostId]) {
       if (hostId != null) removeFrom(this.entriesByHost, hostId, done.vmId);
     }
-    this.migrations.set(done.id, done);
+    this.migrationMap.set(done.id, done);
     this.reindexMigration(previous, done);
     this.decided.push(done.id);
     while (this.decided.length - this.decidedHead > this.migrationHistoryLimit) this.evict(this.decided[this.decidedHead++] as string);
@@ -266,7 +322,7 @@ export class TableState {
     const walk = sets.length === 0 ? this.allMigrations : sets.reduce((a, b) => (b.size < a.size ? b : a));
     const others = sets.filter((set) => set !== walk);
     const keep = others.length === 0 ? null : (ordinal: number) => others.every((set) => set.has(ordinal));
-    return pageOf(walk.after(afterOrdinal), (ordinal) => this.migrationsByOrdinal.get(ordinal), first, keep);
+    return pageFrom(walk.after(afterOrdinal), (ordinal) => this.migrationsByOrdinal.get(ordinal), first, keep);
   }
 
   /** Kept migrations (in flight and decided) by state (states with none are left out). */
@@ -292,19 +348,19 @@ export class TableState {
 
   /** A migration's hosts only grow (each attempt's destination stays in its history). */
   private indexHostsOf(next: Migration, previous: Migration | undefined): void {
-    const before = previous === undefined ? null : hostsOf(previous);
-    for (const hostId of hostsOf(next)) if (before === null || !before.has(hostId)) addOrdinal(this.migrationsByHost, hostId, next.ordinal);
+    const before = previous === undefined ? null : hostsOfMigration(previous);
+    for (const hostId of hostsOfMigration(next)) if (before === null || !before.has(hostId)) addOrdinal(this.migrationsByHost, hostId, next.ordinal);
   }
 
   private evict(id: string): void {
     const gone = this.migrations.get(id);
     if (gone === undefined) return;
-    this.migrations.delete(id);
+    this.migrationMap.delete(id);
     this.migrationsByOrdinal.delete(gone.ordinal);
     this.allMigrations.delete(gone.ordinal);
     removeFrom(this.migrationsByState, gone.state, gone.ordinal);
     removeFrom(this.migrationsByVm, gone.vmId, gone.ordinal);
-    for (const hostId of hostsOf(gone)) removeFrom(this.migrationsByHost, hostId, gone.ordinal);
+    for (const hostId of hostsOfMigration(gone)) removeFrom(this.migrationsByHost, hostId, gone.ordinal);
   }
 
   // ---- consistency --------------------------------------------------------------------------
@@ -343,7 +399,7 @@ export class TableState {
     );
     expect('migrationsByState', idsOf(this.migrationsByState, migrationId), rebuild(migrations.map((m) => [m.state, m.id])));
     expect('migrationsByVm', idsOf(this.migrationsByVm, migrationId), rebuild(migrations.map((m) => [m.vmId, m.id])));
-    expect('migrationsByHost', idsOf(this.migrationsByHost, migrationId), rebuild(migrations.flatMap((m) => [...hostsOf(m)].map((h) => [h, m.id] as [string, string]))));
+    expect('migrationsByHost', idsOf(this.migrationsByHost, migrationId), rebuild(migrations.flatMap((m) => [...hostsOfMigration(m)].map((h) => [h, m.id] as [string, string]))));
     expect('allMigrations', idsOf(new Map([['all', this.allMigrations]]), migrationId), rebuild(migrations.map((m) => ['all', m.id])));
     if (this.migrationsByOrdinal.size !== this.migrations.size) problems.push(`migrationsByOrdinal holds ${this.migrationsByOrdinal.size}, migrations ${this.migrations.size}`);
     for (const vm of vms) if (this.vmsByOrdinal[vm.ordinal] !== vm) problems.push(`VM ${vm.id} is not at its ordinal ${vm.ordinal}`);
@@ -369,7 +425,7 @@ export class TableState {
 }
 
 /** Every host a migration involves: its source and each attempt's destination. */
-function hostsOf(m: Migration): Set<string> {
+function hostsOfMigration(m: Migration): Set<string> {
   const hosts = new Set<string>();
   if (m.source.hostId !== null) hosts.add(m.source.hostId);
   if (m.destination.hostId !== null) hosts.add(m.destination.hostId);

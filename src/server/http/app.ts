@@ -11,7 +11,7 @@ import { createYoga } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import { DECISION_RULES } from '../../domain/decision-table.js';
 import type { Millis } from '../../domain/model.js';
-import { MigrationTable } from '../../domain/table/table.js';
+import { MigrationTable, type TableFailedError } from '../../domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
 import type { Context } from '../../schema/builder.js';
 import { schema } from '../../schema/index.js';
@@ -35,6 +35,11 @@ export interface AppOptions {
   readonly logging?: 'debug' | 'info' | 'warn' | 'error' | false;
   /** How long `stop` lets open requests finish before closing their connections. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Told once when the table fails stop (a rule failed part-way: docs/decisions.md §3). `npm start`
+   * stops the process so that its supervisor restarts it and the table is rebuilt from reports.
+   */
+  readonly onEngineFailure?: (error: TableFailedError) => void;
 }
 
 export interface App {
@@ -68,7 +73,9 @@ const listSizesOf = (table: MigrationTable, config: Config): ListSizes => ({
   'Query.decisionTable': () => DECISION_RULES.length,
 });
 
-export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000 }: AppOptions): App {
+export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000, onEngineFailure }: AppOptions): App {
+  // The logger exists once yoga does; the table is built first and reports through it.
+  let logError = (message: string, error: unknown) => console.error(message, error);
   const table = new MigrationTable({
     epoch: newEpoch(clock()),
     clock,
@@ -77,6 +84,11 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     maxAttempts: config.maxAttempts,
     historyLimit: config.historyLimit,
     inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
+    onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
+    onFailure: (error) => {
+      logError('the migration table failed stop', error);
+      onEngineFailure?.(error);
+    },
   });
   // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
   const security = buildSecurity(config, clock, listSizesOf(table, config));
@@ -102,9 +114,11 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
   });
 
+  logError = (message, error) => yoga.logger.error(message, error);
+
   let stopping = false;
   const server = createServer((req, res) => {
-    const report = () => ({ status: stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
+    const report = () => ({ status: table.failedWith !== null ? ('failed' as const) : stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
     if (serveHealth(req, res, report)) return;
     void yoga(req, res);
   });

@@ -1,13 +1,13 @@
 /**
  * `GET /health`: 200 with the engine's epoch, latest cursor and open subscriptions while serving,
- * 503 once shutting down, so a load balancer stops sending new clients first.
+ * 503 once shutting down (or once the table failed stop), so a load balancer stops sending new clients first.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const HEALTH_PATH = '/health';
 
 export interface HealthReport {
-  readonly status: 'ok' | 'stopping';
+  readonly status: 'ok' | 'stopping' | 'failed';
   readonly epoch: string;
   readonly cursor: string;
   readonly subscriptions: number;

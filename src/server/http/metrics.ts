@@ -94,7 +94,7 @@ export function createMetrics(table: MigrationTable, { subscribers }: MetricsOpt
       appliedSeen = stats.reports.applied;
     },
   });
-  const IGNORED = { not_applicable: 'ignored', stale_batch: 'staleBatch', invalid_batch: 'invalidBatch' } as const;
+  const IGNORED = { not_applicable: 'ignored', stale_batch: 'outOfOrderBatch', invalid_batch: 'invalidBatch' } as const;
   const ignoredSeen = { not_applicable: 0, stale_batch: 0, invalid_batch: 0 };
   new Counter({
     name: 'transit_vm_reports_ignored_total',

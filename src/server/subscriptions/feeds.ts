@@ -8,6 +8,7 @@
  * kept items in (after, latest], read page by page, and the live items are exactly those above
  * latest, in the order the table made them.
  */
+import { matchesEvent } from '../../domain/event-filter.js';
 import type { GraphQLError } from 'graphql';
 import type { ReadAfter } from '../../domain/table/bounded-log.js';
 import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
@@ -29,8 +30,7 @@ const DEFAULT_PAGE_ITEMS = 256;
 const matchesTransition = ({ vmId, hostId }: FeedFilter) => (t: Transition) =>
   (vmId == null || t.vmId === vmId) && (hostId == null || t.hostIds.includes(hostId));
 
-const matchesEvent = ({ vmId, hostId }: FeedFilter) => (e: EngineEvent) =>
-  (vmId == null || e.vmId === vmId) && (hostId == null || e.hostIds.includes(hostId));
+const eventsOf = (filter: FeedFilter) => (e: EngineEvent) => matchesEvent(e, filter);
 
 /**
  * The kept items with `afterSeq < seq <= untilSeq` that match, a page at a time. When the history
@@ -100,7 +100,7 @@ export class TableFeeds implements Feeds {
   }
 
   events(filter: FeedFilter): AsyncIterableIterator<EngineEvent | GraphQLError> {
-    return this.resumable(filter, (seq, limit) => this.table.eventsAfter(seq, limit), (changes) => changes.events, matchesEvent(filter));
+    return this.resumable(filter, (seq, limit) => this.table.eventsAfter(seq, limit), (changes) => changes.events, eventsOf(filter));
   }
 
   /** The orders still pending for the host first (a reconnecting agent misses none), then new ones. */

@@ -1,0 +1,317 @@
+/**
+ * The command side of the table: the only writer. Each command validates its input and changes
+ * nothing when it refuses; otherwise the rules (`../rules/`) apply it into one `Recording`, and the
+ * recorded transitions, events and orders are appended to the history and published.
+ *
+ * All or nothing: a refusal is decided before anything is written. A rule that throws part-way
+ * (a bug: rules do not throw by design) may leave the state half-written, so the table fails
+ * stop: the command's changes are neither kept in the history nor published, and every later
+ * command is refused with `TableFailedError`. The process is then restarted and the table rebuilt
+ * from the hosts' reports, exactly as after an engine restart (contract §3): nothing accepted is
+ * lost that the hosts cannot report again, and nothing is ever decided from a half-written state.
+ */
+import { messages } from '../messages.js';
+import type {
+  CancelMigrationInput,
+  EngineEvent,
+  Host,
+  Migration,
+  MigrateVmInput,
+  Millis,
+  Outcome,
+  RegisterHostInput,
+  ReportFenceResultInput,
+  ReportHostStatusInput,
+  ReportVmStatusesInput,
+  Transition,
+  UserError,
+} from '../model.js';
+import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
+import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { applyBatch } from '../rules/report-rules.js';
+import {
+  validateCancelMigration,
+  validateMigrateVm,
+  validateRegisterHost,
+  validateReportFenceResult,
+  validateReportHostStatus,
+  validateReportVmStatuses,
+  type InputLimits,
+} from '../validation.js';
+import {
+  Cause,
+  DEFAULT_CLUSTER,
+  DestinationChoice,
+  ErrorCode,
+  EventType,
+  HostCommandKind,
+  HostStatus,
+  isResponsive,
+  MigrationState,
+  VmStatus,
+} from '../vocabulary.js';
+import type { BoundedLog } from './bounded-log.js';
+import type { ChangePublisher } from './publisher.js';
+import { Recording } from './recording.js';
+import { notHeard, type TableContext } from './table-context.js';
+import type { HostRecord, TableState } from './table-state.js';
+
+/** A command reached a table that failed stop: restart the engine (the table is rebuilt from reports). */
+export class TableFailedError extends Error {
+  constructor(cause: unknown) {
+    super('the migration table stopped after a rule failed part-way; restart the engine to rebuild it from the hosts\' reports', { cause });
+    this.name = 'TableFailedError';
+  }
+}
+
+/** The timing settings the command side needs beside those of the rules. */
+export interface CommandSettings {
+  readonly clock: () => Millis;
+  readonly hostTimeoutMs: number;
+  readonly migrationStartTimeoutMs: number;
+  readonly limits: InputLimits;
+  /**
+   * Called with every transition and event a command records, before the command completes.
+   * Production passes none; tests pass one that throws, to check that a command fails stop.
+   */
+  readonly faultInjection?: (step: Transition | EngineEvent) => void;
+}
+
+export interface CommandTargets {
+  readonly state: TableState;
+  readonly ctx: TableContext;
+  readonly transitions: BoundedLog<Transition>;
+  readonly events: BoundedLog<EngineEvent>;
+  readonly publisher: ChangePublisher;
+  /** Told once, when the table fails stop. */
+  onFailure(error: TableFailedError): void;
+}
+
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+const refused = <T>(errors: readonly UserError[]): Outcome<T> => ({ ok: false, errors });
+const refusedWith = <T>(code: ErrorCode, message: string, field: string | null = null): Outcome<T> => refused([{ code, message, field }]);
+
+export class TableCommands {
+  private failure: TableFailedError | null = null;
+  /** The sequence number of the latest transition or event kept (shared by both). */
+  private seq = 0;
+  private readonly state: TableState;
+  private readonly ctx: TableContext;
+  private readonly limits: InputLimits;
+
+  constructor(
+    private readonly settings: CommandSettings,
+    private readonly to: CommandTargets,
+  ) {
+    this.state = to.state;
+    this.ctx = to.ctx;
+    this.limits = settings.limits;
+  }
+
+  get latestSeq(): number {
+    return this.seq;
+  }
+
+  /** The error that stopped the table, or null while it works. */
+  get failedWith(): TableFailedError | null {
+    return this.failure;
+  }
+
+  registerHost(input: RegisterHostInput): Outcome<Host> {
+    this.assertWorking();
+    const errors = validateRegisterHost(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    return this.run((rec) => {
+      const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
+      const host = this.state.hosts.get(input.hostId);
+      if (host === undefined) return ok(addHost(this.ctx, rec, input.hostId, cluster, Cause.HOST_REGISTERED));
+      if (host.cluster !== cluster) {
+        this.state.putHost({ ...host, cluster });
+        rec.host(Cause.HOST_REGISTERED, this.state.hosts.get(input.hostId) as HostRecord, host.status);
+      }
+      return ok(this.state.hosts.get(input.hostId) as Host);
+    });
+  }
+
+  migrateVm(input: MigrateVmInput): Outcome<Migration> {
+    this.assertWorking();
+    const errors = validateMigrateVm(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const vm = this.state.vms.get(input.vmId);
+    if (vm === undefined) return refusedWith(ErrorCode.VM_NOT_FOUND, `VM ${input.vmId} is not known`, 'vmId');
+    if (vm.migrationId !== null) return refusedWith(ErrorCode.VM_ALREADY_MIGRATING, `VM ${vm.id} is already migrating (${vm.migrationId})`, 'vmId');
+    if (vm.status !== VmStatus.UP || vm.hostId === null) return refusedWith(ErrorCode.VM_NOT_UP, `VM ${vm.id} is ${vm.status}, not UP`, 'vmId');
+    const source = this.state.hosts.get(vm.hostId);
+    if (source === undefined || !isResponsive(source.status)) {
+      return refusedWith(ErrorCode.HOST_NOT_UP, `the source host ${vm.hostId} is ${source?.status ?? 'not registered'}`, 'vmId');
+    }
+    let destinationId: string;
+    let choice: DestinationChoice;
+    if (input.destinationHostId != null) {
+      const field = 'destinationHostId';
+      const destination = this.state.hosts.get(input.destinationHostId);
+      if (destination === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.destinationHostId} is not known`, field);
+      if (destination.id === source.id) return refusedWith(ErrorCode.SAME_HOST, `VM ${vm.id} already runs on ${source.id}`, field);
+      if (destination.status !== HostStatus.UP) return refusedWith(ErrorCode.HOST_NOT_UP, `host ${destination.id} is ${destination.status}`, field);
+      if (destination.cluster !== source.cluster) {
+        return refusedWith(ErrorCode.CLUSTER_MISMATCH, `host ${destination.id} is in cluster ${destination.cluster}, the VM in ${source.cluster}`, field);
+      }
+      destinationId = destination.id;
+      choice = DestinationChoice.USER;
+    } else {
+      const chosen = chooseFor(this.ctx, source.id, source.cluster, new Set());
+      if (chosen === null) return refusedWith(ErrorCode.NO_ELIGIBLE_HOST, `no host in cluster ${source.cluster} can take VM ${vm.id}`, 'destinationHostId');
+      destinationId = chosen;
+      choice = DestinationChoice.ENGINE;
+    }
+    return this.run((rec) => {
+      const entry = newEntry(this.ctx, rec, vm, {
+        source: notHeard(source.id),
+        destination: notHeard(destinationId),
+        destinationChoice: choice,
+        sourceConfirmed: false,
+      });
+      putEntryAndVm(this.ctx, rec, Cause.MIGRATE_COMMAND, entry, source.id);
+      rec.event(EventType.MIGRATION_STARTED, messages.migrationStarted(entry), entry);
+      rec.command(HostCommandKind.MIGRATE, entry);
+      return ok(entry);
+    });
+  }
+
+  cancelMigration(input: CancelMigrationInput): Outcome<Migration> {
+    this.assertWorking();
+    const errors = validateCancelMigration(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const entry =
+      input.vmId != null ? this.state.entries.get(input.vmId) : this.entryOfMigration(input.migrationId as string);
+    if (entry === undefined) {
+      const field = input.vmId != null ? 'vmId' : 'migrationId';
+      return refusedWith(ErrorCode.NOT_MIGRATING, `${input.vmId != null ? `VM ${input.vmId}` : `migration ${input.migrationId}`} is not in the migration table`, field);
+    }
+    if (entry.cancelRequested) return ok(entry); // asked already: the source has its order
+    return this.run((rec) => {
+      const next = { ...entry, cancelRequested: true };
+      rec.command(HostCommandKind.CANCEL, next);
+      putEntryAndVm(this.ctx, rec, Cause.CANCEL, next, next.source.hostId);
+      return ok(next);
+    });
+  }
+
+  reportVmStatuses(input: ReportVmStatusesInput): Outcome<Host> {
+    this.assertWorking();
+    const reports = Array.isArray(input.vms) ? input.vms.length : 0;
+    const errors = validateReportVmStatuses(input, this.limits);
+    if (errors.length > 0) {
+      this.ctx.reportCounts.invalid += reports;
+      return refused(errors);
+    }
+    const known = this.state.hosts.get(input.hostId);
+    if (known !== undefined && input.cluster != null && input.cluster !== known.cluster) {
+      this.ctx.reportCounts.invalid += reports;
+      return refusedWith(ErrorCode.INVALID_INPUT, `host ${known.id} belongs to cluster ${known.cluster}; register it again to move it`, 'cluster');
+    }
+    if (known !== undefined && this.isStale(known, input)) {
+      this.ctx.reportCounts.outOfOrder += reports;
+      return refusedWith(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
+    }
+    this.ctx.reportCounts.inAcceptedBatches += reports;
+    return this.run((rec) => ok(applyBatch(this.ctx, rec, input)));
+  }
+
+  reportHostStatus(input: ReportHostStatusInput): Outcome<Host> {
+    this.assertWorking();
+    const errors = validateReportHostStatus(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (input.status === host.status) return ok(host);
+    if (input.status === HostStatus.REBOOTING) {
+      return refusedWith(ErrorCode.INVALID_INPUT, 'only a successful fence (reportFenceResult) puts a host into REBOOTING', 'status');
+    }
+    if (input.status !== HostStatus.NON_RESPONSIVE && !isResponsive(host.status)) {
+      // Its old reports would be believed again without a word from it: only its own report recovers it.
+      return refusedWith(ErrorCode.INVALID_INPUT, `host ${host.id} is ${host.status}: it becomes UP again only by reporting`, 'status');
+    }
+    return this.run((rec) => {
+      if (input.status === HostStatus.NON_RESPONSIVE) markUnresponsive(this.ctx, rec, host.id, 'reported so');
+      else setHostStatus(this.ctx, rec, host.id, input.status, Cause.HOST_STATUS_REPORTED);
+      return ok(this.state.hosts.get(host.id) as Host);
+    });
+  }
+
+  reportFenceResult(input: ReportFenceResultInput): Outcome<Host> {
+    this.assertWorking();
+    const errors = validateReportFenceResult(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (host.status !== HostStatus.NON_RESPONSIVE) {
+      return refusedWith(ErrorCode.HOST_NOT_NON_RESPONSIVE, `host ${host.id} is ${host.status}; only a NON_RESPONSIVE host is fenced`, 'hostId');
+    }
+    const message = input.message ?? null;
+    return this.run((rec) => {
+      if (input.succeeded) fenced(this.ctx, rec, host.id, messages.fenceSucceeded(host.id, input.method, message));
+      else rec.hostEvent(EventType.FENCE_FAILED, messages.fenceFailed(host.id, input.method, message), host.id);
+      return ok(this.state.hosts.get(host.id) as Host);
+    });
+  }
+
+  /**
+   * Fires what the clock says is due: hosts silent for `hostTimeoutMs` become NON_RESPONSIVE, and
+   * attempts the source has not confirmed within `migrationStartTimeoutMs` end.
+   */
+  tick(): void {
+    this.assertWorking();
+    const now = this.settings.clock();
+    const silent = [...this.state.hosts.values()].filter(
+      (h) => isResponsive(h.status) && now - h.lastSeenAt >= this.settings.hostTimeoutMs,
+    );
+    const due = [...this.state.unconfirmed]
+      .map((vmId) => this.state.entries.get(vmId) as Migration)
+      .filter((e) => e.destinationChoice !== DestinationChoice.DISCOVERED && now - e.attemptStartedAt >= this.settings.migrationStartTimeoutMs);
+    if (silent.length === 0 && due.length === 0) return;
+    this.run((rec) => {
+      for (const host of silent) markUnresponsive(this.ctx, rec, host.id, `no report for ${Math.round((now - host.lastSeenAt) / 1000)} s`);
+      for (const overdue of due) {
+        const entry = this.state.entries.get(overdue.vmId);
+        if (entry !== undefined && entry.id === overdue.id && !entry.sourceConfirmed) startTimedOut(this.ctx, rec, entry);
+      }
+      return ok(undefined);
+    });
+  }
+
+  /** A table that failed stop refuses everything, refusals included: its state cannot be trusted. */
+  private assertWorking(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private run<T>(body: (rec: Recording) => Outcome<T>): Outcome<T> {
+    const seqBefore = this.seq;
+    const rec = new Recording(this.settings.clock(), () => ++this.seq, this.settings.faultInjection);
+    let result: Outcome<T>;
+    try {
+      result = body(rec);
+    } catch (error) {
+      this.seq = seqBefore; // nothing of the failed command is kept or published
+      this.failure = new TableFailedError(error);
+      this.to.onFailure(this.failure);
+      throw this.failure;
+    }
+    for (const t of rec.transitions) this.to.transitions.append(t);
+    for (const e of rec.events) this.to.events.append(e);
+    if (!rec.isEmpty) this.to.publisher.publish({ transitions: rec.transitions, events: rec.events, commands: rec.commands });
+    return result;
+  }
+
+  private isStale(host: Host, input: ReportVmStatusesInput): boolean {
+    if (input.sequence == null || host.lastSequence === null) return false;
+    // A batch without a bootId comes from the boot the host last named.
+    const sameBoot = input.bootId == null || input.bootId === host.bootId;
+    return sameBoot && input.sequence <= host.lastSequence;
+  }
+
+  private entryOfMigration(id: string): Migration | undefined {
+    const m = this.state.migrations.get(id);
+    return m !== undefined && m.state === MigrationState.IN_PROGRESS ? m : undefined;
+  }
+}
