@@ -13,6 +13,9 @@ import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
 import { codesOf, fragmentChain, pagedCostBomb, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';
+import { subscribeSse } from '../utils/sse.js';
+import { postHead, rawClient, type RawClient } from '../utils/raw-http.js';
+import { TOO_MANY_CONNECTIONS_FOR_CREDENTIAL } from '../../src/server/subscriptions/websocket.js';
 
 /** Small limits, each reached by one of the cases below. */
 const LIMITS = {
@@ -28,6 +31,10 @@ const LIMITS = {
   maxSubscriptionsPerConnection: 3,
   mutationsPerSecond: 1,
   mutationBurst: 5,
+  maxConnections: 20,
+  maxWsConnectionsPerCredential: 2,
+  maxSubscriptionsPerCredential: 4,
+  maxSubscriptions: 6,
 } as const;
 
 /** WebSocket close codes (RFC 6455 and graphql-ws). */
@@ -376,7 +383,136 @@ const CASES: HostileCase[] = [
     status: 403,
     attack: (s) => first(post(s.url, { token: s.tokens.operator, headers: { origin: 'https://evil.example' }, body: JSON.stringify({ query: 'mutation { cancelMigration(input: { vmId: "vm-1" }) { errors { code } } }' }) })),
   },
+  {
+    name: 'request without a token, its body sent slowly (refused at its headers)',
+    expected: 'UNAUTHENTICATED',
+    status: 401,
+    attack: async (s) => {
+      const client = await rawClient(s.url);
+      try {
+        client.write(postHead(s.url, 5_000));
+        client.write('{"query": "mutation { cancelMigration(input: { vmId: \\"vm-1\\" }) { errors { code } } }"'); // the rest never comes
+        const status = Number((await client.statusLine()).split(' ')[1]);
+        await client.closed();
+        return { code: /"code":"([A-Z_]+)"/.exec(client.received())?.[1], status };
+      } finally {
+        client.destroy();
+      }
+    },
+  },
+  {
+    name: 'connection flood of slow headers without a token, past the connection cap (the oldest make way)',
+    expected: 200,
+    attack: async (s) => {
+      const clients: RawClient[] = [];
+      try {
+        for (let i = 0; i < LIMITS.maxConnections + 5; i++) {
+          const client = await rawClient(s.url);
+          clients.push(client);
+          client.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(s.url).host}\r\n`);
+        }
+        await (clients[0] as RawClient).closed();
+        expect(s.app.connectionCount()).toBeLessThanOrEqual(LIMITS.maxConnections);
+        return { code: (await fetch(new URL('/health', s.url))).status };
+      } finally {
+        for (const client of clients) client.destroy();
+      }
+    },
+  },
+  {
+    name: 'every connection held by an authenticated body sent slowly, then one more',
+    expected: 'TOO_MANY_CONNECTIONS',
+    status: 503,
+    attack: async (s) => {
+      const clients: RawClient[] = [];
+      try {
+        while (s.app.connectionCount() < LIMITS.maxConnections) {
+          const client = await rawClient(s.url);
+          clients.push(client);
+          client.write(postHead(s.url, 5_000, s.tokens.viewer));
+          client.write('{"query": "{ engine { cursor } }"'); // the rest never comes
+          await untilTrue(() => s.app.pendingConnectionCount() === 0); // authenticated at its headers
+        }
+        const refused = await rawClient(s.url);
+        clients.push(refused);
+        const status = Number((await refused.statusLine()).split(' ')[1]);
+        await refused.closed();
+        return { code: /"code":"([A-Z_]+)"/.exec(refused.received())?.[1], status };
+      } finally {
+        for (const client of clients) client.destroy();
+        await untilTrue(() => s.app.connectionCount() < LIMITS.maxConnections);
+      }
+    },
+  },
+  {
+    name: 'graphql-ws connections of one credential past its cap',
+    expected: TOO_MANY_CONNECTIONS_FOR_CREDENTIAL,
+    attack: async (s) => {
+      const held = Array.from({ length: LIMITS.maxWsConnectionsPerCredential }, () => wsClientAs(s.wsUrl, s.tokens.viewer));
+      const extra = wsClientAs(s.wsUrl, s.tokens.viewer);
+      try {
+        const subs = held.map((ws) => subscribeWs(ws, TRANSITIONS, {}));
+        await s.untilSubscribers(held.length);
+        subscribeWs(extra, TRANSITIONS, {});
+        const code = await extra.closeCode();
+        for (const sub of subs) sub.unsubscribe();
+        return { code };
+      } finally {
+        for (const ws of [...held, extra]) await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'subscriptions of one credential past its cap, over graphql-ws and SSE',
+    expected: 'TOO_MANY_SUBSCRIPTIONS_FOR_CREDENTIAL',
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.viewer);
+      const viewer = { authorization: `Bearer ${s.tokens.viewer}` };
+      const sse = Array.from({ length: 2 }, () => subscribeSse(s.url, TRANSITIONS, {}, viewer));
+      try {
+        const subs = [subscribeWs(ws, TRANSITIONS, {}), subscribeWs(ws, TRANSITIONS, {})];
+        await s.untilSubscribers(LIMITS.maxSubscriptionsPerCredential);
+        const refused = subscribeSse(s.url, TRANSITIONS, {}, viewer);
+        await refused.ended();
+        for (const sub of subs) sub.unsubscribe();
+        return { code: refused.errorCodes[0] };
+      } finally {
+        for (const sub of sse) sub.cancel();
+        await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'subscriptions past the total for the server',
+    expected: 'TOO_MANY_SUBSCRIPTIONS_ON_SERVER',
+    attack: async (s) => {
+      const viewer = { authorization: `Bearer ${s.tokens.viewer}` };
+      const operator = { authorization: `Bearer ${s.tokens.operator}` };
+      const open = [
+        ...Array.from({ length: LIMITS.maxSubscriptionsPerCredential }, () => subscribeSse(s.url, TRANSITIONS, {}, viewer)),
+        ...Array.from({ length: LIMITS.maxSubscriptions - LIMITS.maxSubscriptionsPerCredential }, () => subscribeSse(s.url, TRANSITIONS, {}, operator)),
+      ];
+      try {
+        await s.untilSubscribers(LIMITS.maxSubscriptions);
+        const refused = subscribeSse(s.url, TRANSITIONS, {}, operator);
+        await refused.ended();
+        return { code: refused.errorCodes[0] };
+      } finally {
+        for (const sub of open) sub.cancel();
+        await s.untilSubscribers(0);
+      }
+    },
+  },
 ];
+
+/** Until `condition` holds, polling (a condition, never a fixed sleep). */
+async function untilTrue(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('hostile requests', () => {
   let server: SecureServer;

@@ -18,6 +18,8 @@ import { schema } from '../../schema/index.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
+import { CHECK_INTERVAL_MS, ConnectionGuard } from './connections.js';
+import { authenticateAtHeaders } from '../security/authentication.js';
 import { createMetrics } from './metrics.js';
 import { useUniformBadRequests } from './http-refusals.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
@@ -50,6 +52,10 @@ export interface App {
   readonly table: MigrationTable;
   /** Subscriptions currently fed by the table. */
   subscriberCount(): number;
+  /** TCP connections open now (docs/contract.md §11: at most `maxConnections`). */
+  connectionCount(): number;
+  /** Of those, the ones that have not authenticated yet (closed first at the cap). */
+  pendingConnectionCount(): number;
 }
 
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
@@ -117,11 +123,17 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   logError = (message, error) => yoga.logger.error(message, error);
 
   let stopping = false;
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, (req, res) => {
     const report = () => ({ status: table.failedWith !== null ? ('failed' as const) : stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
     if (serveHealth(req, res, report)) return;
+    // Refused at its headers without a valid token: its body is never read (docs/contract.md §11).
+    const verdict = authenticateAtHeaders(req, res, security.authenticate, yoga.graphqlEndpoint);
+    if (verdict === 'refused') return;
+    if (verdict === 'authenticated') connections.authenticated(req.socket);
     void yoga(req, res);
   });
+  // Header and request timeouts, the connection cap (connections.ts).
+  const connections = new ConnectionGuard(server, config);
   let webSocket: WebSocketEndpoint | null = null;
   let stopTicking: (() => void) | null = null;
   let stopped: Promise<void> | null = null;
@@ -129,10 +141,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   return {
     table,
     subscriberCount: () => feeds.subscriberCount,
+    connectionCount: () => connections.count,
+    pendingConnectionCount: () => connections.pendingCount,
 
     async start() {
       if (security.open) yoga.logger.warn(OPEN_MODE_WARNING);
-      webSocket = attachWebSocket(yoga, server, security.webSocket);
+      webSocket = attachWebSocket(yoga, server, { ...security.webSocket, onAuthenticated: (socket) => connections.authenticated(socket) });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {

@@ -2,7 +2,7 @@
  * Transit's security layer, assembled from the settings: who may connect (the credentials file,
  * or open mode on loopback only), and the envelop/yoga plugins that guard both transports, in
  * order: the origin policy (CORS), CSRF prevention, content type and authentication of HTTP requests, the query limits (parse and
- * validate), authorization and the mutation rate limit (execute and subscribe).
+ * validate), authorization, the mutation rate limit and the subscription caps (execute and subscribe).
  */
 import type { Plugin } from 'graphql-yoga';
 import { isLoopbackHost, type Config } from '../../config.js';
@@ -15,6 +15,7 @@ import { useCsrfPrevention, useSupportedMediaTypes } from '../http/http-refusals
 import type { ListSizes } from './cost-limit.js';
 import { useQueryLimits } from './query-limits.js';
 import { useMutationRateLimit } from './rate-limit.js';
+import { SubscriptionCounter, useSubscriptionCaps } from './subscription-caps.js';
 import type { WebSocketOptions } from '../subscriptions/websocket.js';
 
 export const OPEN_MODE_WARNING =
@@ -28,6 +29,8 @@ export interface Security {
   /** yoga plugins, in the order they must run. */
   readonly plugins: Plugin[];
   readonly webSocket: WebSocketOptions;
+  /** Subscriptions open, by credential and in total (docs/contract.md §11). */
+  readonly subscriptions: SubscriptionCounter;
 }
 
 /**
@@ -45,6 +48,7 @@ export function buildSecurity(config: Config, clock: () => Millis, listSizes: Li
   const credentials = config.credentialsFile === null ? null : CredentialStore.load(config.credentialsFile);
   const authenticate = authenticator(credentials);
   const origins = originPolicy(config.corsOrigins);
+  const subscriptions = new SubscriptionCounter({ perCredential: config.maxSubscriptionsPerCredential, total: config.maxSubscriptions });
   return {
     open: credentials === null,
     authenticate,
@@ -56,13 +60,16 @@ export function buildSecurity(config: Config, clock: () => Millis, listSizes: Li
       ...useQueryLimits(config, listSizes),
       useAuthorization(),
       useMutationRateLimit({ perSecond: config.mutationsPerSecond, burst: config.mutationBurst, clock }),
+      useSubscriptionCaps(subscriptions),
     ],
+    subscriptions,
     webSocket: {
       authenticate,
       origins,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       initTimeoutMs: config.wsInitTimeoutMs,
       maxOperations: config.maxSubscriptionsPerConnection,
+      maxConnectionsPerCredential: config.maxWsConnectionsPerCredential,
     },
   };
 }
