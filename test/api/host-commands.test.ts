@@ -53,7 +53,7 @@ describe('hostCommands', () => {
       vmId: 'vm-1',
       destinationHostId: 'host-b',
       attempt: 1,
-      issuedAt: new Date(server().clock.now).toISOString(),
+      issuedAt: new Date(server().clock.nowMs).toISOString(),
     });
 
     await server().data(CANCEL, { vmId: 'vm-1' });

@@ -31,7 +31,7 @@ describe('reportVmStatuses', () => {
       id: 'host-a',
       cluster: 'blue',
       status: 'UP',
-      lastReportAt: new Date(server().clock.now).toISOString(),
+      lastReportAt: new Date(server().clock.nowMs).toISOString(),
       vms: [{ id: 'vm-1', status: 'UP' }, { id: 'vm-2', status: 'UP' }],
     });
   });

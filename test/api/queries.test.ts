@@ -71,7 +71,7 @@ const ENGINE = graphql(`
 describe('queries', () => {
   const server = serverPerTest();
   let migrationId: string;
-  const startedAt = () => new Date(server().clock.now).toISOString();
+  const startedAt = () => new Date(server().clock.nowMs).toISOString();
 
   beforeEach(async () => {
     // vm-1 migrated host-a → host-b (succeeded); vm-2 is migrating host-a → host-c; vm-3 runs on host-a, vm-4 on host-b.

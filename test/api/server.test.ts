@@ -89,7 +89,8 @@ describe('the server', () => {
     it('should make a host silent for the host timeout NON_RESPONSIVE', async () => {
       await arrange(server(), { 'host-a': ['vm-1'] });
       server().clock.advance(HOST_TIMEOUT_MS - 1);
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS * 5));
+      // Barrier: the engine's tick has read the advanced clock (and found nothing due) once this resolves.
+      await server().clock.nextRead();
       expect((await server().data(HOST_STATUS, { id: 'host-a' })).host?.status).toBe('UP');
       server().clock.advance(1);
       const { host } = await eventually(() => server().data(HOST_STATUS, { id: 'host-a' }), (r) => r.host?.status !== 'UP');

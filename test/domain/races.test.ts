@@ -21,8 +21,8 @@ import {
   UP,
   VM,
   vmOf,
-  type ManualClock,
 } from '../utils/domain.js';
+import type { ManualClock } from '../utils/clock.js';
 
 describe('races', () => {
   let table: MigrationTable;

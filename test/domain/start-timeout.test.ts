@@ -23,9 +23,9 @@ import {
   UP,
   VM,
   vmOf,
-  type ManualClock,
   type TestTable,
 } from '../utils/domain.js';
+import type { ManualClock } from '../utils/clock.js';
 
 const NOT_STARTED = 'the source did not start the migration';
 const CONFIRMATION_OVERDUE = 'the source has not confirmed the migration within the start timeout';

@@ -46,6 +46,17 @@ describe('a host agent across reconnects', () => {
     return data.migrateVm.migration.id;
   };
 
+  /**
+   * Barrier after `proxy.cut()`: the engine has let go of the source agent's order stream (only the
+   * destination's is left), and the agent has tried to reconnect and been refused. From here on, an
+   * order can reach it only through a new subscription, once the link is restored.
+   */
+  const cutOff = async () => {
+    const refused = proxy.refused;
+    await until(() => app.subscriberCount() === 1, "the engine to drop the source's order stream");
+    await until(() => proxy.refused > refused, 'the source agent to try to reconnect');
+  };
+
   beforeEach(async () => {
     const engine = await startEngine();
     app = engine.app;
@@ -73,7 +84,7 @@ describe('a host agent across reconnects', () => {
 
     proxy.cut();
     const second = await migrate('vm-b'); // issued while the agent cannot hear
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cutOff();
     expect(hypervisor.orders.map((o) => o.migrationId)).toEqual([first]);
 
     proxy.restore();
@@ -90,7 +101,7 @@ describe('a host agent across reconnects', () => {
     await until(() => hypervisor.orders.length === 1, 'the order');
     const received = source.stats.ordersReceived;
     proxy.cut();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await cutOff();
     proxy.restore();
     // The engine replays every pending order to a (re)subscribing agent: this one comes again.
     await until(() => source.stats.ordersReceived > received, 'the replayed order');

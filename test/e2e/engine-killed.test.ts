@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
 import { spawnEngine, freePort, type EngineProcess } from '../utils/engine-process.js';
-import { fastFleet, sleep, until } from '../utils/fleet.js';
+import { eventually, fastFleet, hostCount, until } from '../utils/fleet.js';
 
 const ENV = { TRANSIT_HOST_TIMEOUT_MS: '2500', TRANSIT_MIGRATION_START_TIMEOUT_MS: '3000', TRANSIT_TICK_INTERVAL_MS: '100' };
 const HOSTS = 8;
 const CONVERGENCE_MS = 20_000;
+/** Migrations the new engine must decide before the fleet is quiesced. */
+const DECIDED_AFTER_RESTART = 10;
 
 describe('an engine killed in the middle of a run', () => {
   let engine: EngineProcess;
@@ -22,7 +24,9 @@ describe('an engine killed in the middle of a run', () => {
   beforeAll(async () => {
     const port = await freePort();
     engine = await spawnEngine(port, ENV);
+    let clientErrors = 0;
     fleet = fastFleet(engine.url, {
+      onError: () => clientErrors++,
       hosts: HOSTS,
       seed: 7,
       migrationsPerSecond: 8,
@@ -32,18 +36,18 @@ describe('an engine killed in the middle of a run', () => {
     // Kill it while migrations are in flight.
     await until(() => fleet.checker.decided >= 10 && fleet.summary.inFlight >= 3, 'decided and in-flight migrations');
     decidedBeforeKill = fleet.checker.decided;
+    const errorsBeforeKill = clientErrors;
     await engine.kill();
-    await sleep(500);
+    // The fleet runs into the dead engine (a report or a command fails) before it comes back.
+    await until(() => clientErrors > errorsBeforeKill, 'the fleet to notice the engine is gone');
     engine = await spawnEngine(port, ENV);
     await until(() => fleet.summary.engineRestarts >= 1, 'the observer to notice the new engine');
-    await sleep(4_000);
-    const hosts = (await (await fetch(engine.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hosts { id } }' }) })).json()) as {
-      data: { hosts: unknown[] };
-    };
-    hostsAfterRestart = hosts.data.hosts.length;
+    const url = engine.url;
+    hostsAfterRestart = await eventually(() => hostCount(url), (n) => n === HOSTS);
+    await until(() => fleet.checker.decided >= decidedBeforeKill + DECIDED_AFTER_RESTART, 'decisions of the new engine');
     fleet.quiesce();
     verdict = await fleet.converge(CONVERGENCE_MS);
-  }, 90_000);
+  }, 180_000); // two process starts (up to a minute each on a busy machine) and the convergence
 
   afterAll(async () => {
     await fleet?.stop();

@@ -8,11 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/http/app.js';
 import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
-import { fastFleet, sleep, startEngine, until } from '../utils/fleet.js';
+import { fastFleet, hostCount, startEngine, until } from '../utils/fleet.js';
 
 const MIGRATIONS = 70;
 const AT_LEAST_DECIDED = 50;
 const CONVERGENCE_MS = 20_000;
+const HOSTS = 8;
+/** Decisions before the first faults are injected. */
+const FIRST_DECISIONS = 5;
 
 describe('a fleet with every fault kind', () => {
   let app: App;
@@ -23,6 +26,7 @@ describe('a fleet with every fault kind', () => {
     const engine = await startEngine();
     app = engine.app;
     fleet = fastFleet(engine.url, {
+      hosts: HOSTS,
       seed: 42,
       migrationsPerSecond: 8,
       maxMigrations: MIGRATIONS,
@@ -37,7 +41,7 @@ describe('a fleet with every fault kind', () => {
       },
     });
     await fleet.start();
-    await sleep(1_500);
+    await until(() => fleet.checker.decided >= FIRST_DECISIONS, 'the first decisions');
     fleet.injectCrash();
     fleet.injectHang('succeed');
     await until(() => fleet.migrationsStarted >= MIGRATIONS / 3, 'a third of the migrations');
@@ -45,11 +49,12 @@ describe('a fleet with every fault kind', () => {
     await app.stop();
     app = (await startEngine(engine.port)).app;
     fleet.injectCrash();
-    await sleep(1_000);
+    await until(async () => (await hostCount(engine.url)) === HOSTS, 'every host to register with the new engine');
     fleet.injectHang('fail');
     await until(() => fleet.migrationsStarted >= MIGRATIONS, 'every migration started', 30_000);
     fleet.injectCrash();
-    await sleep(2_000);
+    // Quiescing ends the hangs: first the fencing agent must have dealt with both.
+    await until(() => fleet.summary.fences + fleet.summary.fenceFailures === 2, 'the fencing agent to act on both hangs');
     fleet.quiesce();
     verdict = await fleet.converge(CONVERGENCE_MS);
   }, 90_000);

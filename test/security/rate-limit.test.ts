@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { TokenBuckets } from '../../src/server/security/rate-limit.js';
-import { ManualClock } from '../utils/server.js';
+import { ManualClock } from '../utils/clock.js';
 import { codesOf, HOST_A, securePerTest, wsClientAs } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';
 

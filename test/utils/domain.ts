@@ -1,16 +1,16 @@
 /**
- * Helpers for the domain tests: a manual clock, a table with small timeouts, and short ways to say
+ * Helpers for the domain tests: a table with small timeouts, and short ways to say
  * what hosts report. Every number a test asserts against is a named constant here.
  */
 import { expect } from 'vitest';
 import type { EngineEvent, Host, Migration, Outcome, Transition, UserError, Vm, VmReportInput } from '../../src/domain/model.js';
 import { MigrationTable, type ChangeSet, type TableOptions } from '../../src/domain/table/table.js';
 import { DEFAULT_CLUSTER, type ErrorCode, type EventType, ReportedVmStatus } from '../../src/domain/vocabulary.js';
+import { ManualClock } from './clock.js';
 
 /** The engine run every test table belongs to. */
 export const EPOCH = 'test-epoch';
-/** Where the manual clock starts (2024-01-01T00:00:00Z), in ms. */
-export const T0_MS = 1_704_067_200_000;
+export { T0_MS } from './clock.js';
 /** Small timeouts so tests step over them with one `advance`. */
 export const HOST_TIMEOUT_MS = 1_000;
 export const MIGRATION_START_TIMEOUT_MS = 500;
@@ -29,15 +29,6 @@ export const OTHER = 'host-c';
 export const SPARE = 'host-d';
 
 export const { UP, DOWN, MIGRATING_FROM, MIGRATING_TO } = ReportedVmStatus;
-
-/** A clock that moves only when told to. */
-export class ManualClock {
-  constructor(public nowMs: number = T0_MS) {}
-  readonly read = (): number => this.nowMs;
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-}
 
 export interface TestTable {
   readonly table: MigrationTable;

@@ -40,13 +40,35 @@ export function fastFleet(url: string, overrides: Partial<Omit<FleetOptions, 'ur
   });
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const POLL_MS = 50;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await pause(POLL_MS);
   }
+}
+
+/**
+ * Reads `read` until `accept` holds or `timeoutMs` passes, and returns the last value read: for a
+ * setup that waits on a condition and lets the test assert on what it saw (a clear failure message
+ * rather than a timeout in a hook).
+ */
+export async function eventually<T>(read: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value) || Date.now() > deadline) return value;
+    await pause(POLL_MS);
+  }
+}
+
+/** The hosts Transit at `url` knows (through the public API). */
+export async function hostCount(url: string): Promise<number> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hosts { id } }' }) });
+  const { data } = (await response.json()) as { data?: { hosts: unknown[] } };
+  return data?.hosts.length ?? 0;
 }

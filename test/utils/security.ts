@@ -95,7 +95,7 @@ export async function post(url: string, { body, token = null, contentType = 'app
     body,
   });
   const text = await response.text();
-  let result: HttpAnswer['result'] = null;
+  let result: HttpAnswer['result'];
   try {
     result = JSON.parse(text) as HttpAnswer['result'];
   } catch {

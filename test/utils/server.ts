@@ -5,18 +5,11 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
+import { Agent, fetch } from 'undici';
+import { ManualClock } from './clock.js';
 import { perTest } from './per-test.js';
 import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/http/app.js';
-
-/** A clock that moves only when told. */
-export class ManualClock {
-  constructor(public now = Date.UTC(2030, 0, 1)) {}
-  readonly read = (): number => this.now;
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
 
 export interface TestServer {
   readonly app: App;
@@ -44,8 +37,14 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
   const config: Config = { ...readConfig({}), host: '127.0.0.1', port: 0, tickIntervalMs: NO_TICK_MS, ...overrides };
   const app = buildApp({ config, clock: clock.read, logging: 'error', shutdownGraceMs: 500 });
   const { url, port } = await app.start();
+  // This server's own connection pool, closed with it: a kept-alive connection never outlives its
+  // server, so a server started later on the same port (an engine restart) is never sent a request
+  // over a connection the previous one closed.
+  const connections = new Agent();
+  let stopped: Promise<void> | null = null;
   const post = async <R>(query: string, variables: unknown) => {
     const response = await fetch(url, {
+      dispatcher: connections,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
       body: JSON.stringify({ query, variables }),
@@ -73,7 +72,10 @@ export async function startServer(overrides: Partial<Config> = {}, clock = new M
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
-    stop: () => app.stop(),
+    stop() {
+      stopped ??= app.stop().then(() => connections.close());
+      return stopped;
+    },
   };
 }
 

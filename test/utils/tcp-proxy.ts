@@ -10,14 +10,18 @@ export interface TcpProxy {
   /** Resets every connection through the proxy and refuses new ones until `restore`. */
   cut(): void;
   restore(): void;
+  /** Connections refused while cut: a client that tried to reconnect and could not. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let up = true;
+  let refused = 0;
   const server: Server = createServer((client) => {
     if (!up) {
+      refused++;
       client.resetAndDestroy();
       return;
     }
@@ -45,6 +49,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     restore() {
       up = true;
+    },
+    get refused() {
+      return refused;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

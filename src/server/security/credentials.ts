@@ -127,7 +127,7 @@ export class CredentialStore {
       try {
         credential = parseLine(line);
       } catch (error) {
-        throw new Error(`${source}:${index + 1}: ${(error as Error).message}`);
+        throw new Error(`${source}:${index + 1}: ${(error as Error).message}`, { cause: error });
       }
       const hex = credential.digest.toString('hex');
       if (names.has(credential.principal.name)) throw new Error(`${source}:${index + 1}: the name "${credential.principal.name}" is given twice`);
@@ -145,7 +145,7 @@ export class CredentialStore {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new Error(`cannot read the credentials file ${path}: ${(error as Error).message}`);
+      throw new Error(`cannot read the credentials file ${path}: ${(error as Error).message}`, { cause: error });
     }
     return CredentialStore.parse(text, path);
   }
