@@ -503,6 +503,22 @@ const CASES: HostileCase[] = [
       }
     },
   },
+  {
+    name: 'a discovered migration decided by the report that names its destination keeps it in its attempt',
+    expected: 'host-c',
+    prepare: async (s) => {
+      const t = s.app.table;
+      expect(t.reportVmStatuses({ hostId: HOST_B, vms: [{ vmId: 'vm-7', status: 'MIGRATING_FROM' }] }).ok).toBe(true);
+      expect(t.reportVmStatuses({ hostId: HOST_B, vms: [{ vmId: 'vm-7', status: 'DOWN' }] }).ok).toBe(true);
+      expect(t.reportVmStatuses({ hostId: 'host-c', vms: [{ vmId: 'vm-7', status: 'UP' }] }).ok).toBe(true);
+    },
+    attack: async (s) => {
+      const answer = await s.as('viewer', '{ migrations(vmId: "vm-7") { edges { node { state attempts { destination { id } } } } } }');
+      const node = (answer.result?.data?.migrations as { edges: { node: { state: string; attempts: { destination: { id: string } | null }[] } }[] }).edges[0]?.node;
+      expect(node?.state).toBe('SUCCEEDED');
+      return { code: node?.attempts[0]?.destination?.id ?? null };
+    },
+  },
 ];
 
 /** Until `condition` holds, polling (a condition, never a fixed sleep). */
