@@ -519,6 +519,17 @@ const CASES: HostileCase[] = [
       return { code: node?.attempts[0]?.destination?.id ?? null };
     },
   },
+  {
+    name: "moving the destination of a migration in flight to another cluster",
+    expected: 'CLUSTER_MISMATCH',
+    status: 200,
+    attack: async (s) => {
+      const answer = await s.as('operator', 'mutation { registerHost(input: { hostId: "host-c", cluster: "elsewhere" }) { host { id } errors { code field } } }');
+      const payload = answer.result?.data?.registerHost as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('cluster');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
 ];
 
 /** Until `condition` holds, polling (a condition, never a fixed sleep). */
