@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_TABLE_SETTINGS } from './domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from './domain/validation.js';
+import { canonicalOrigin } from './server/http/cors.js';
 
 export interface Config {
   /** Interface to listen on (`HOST`). Default `127.0.0.1`: reachable from this machine only. */
@@ -69,6 +70,33 @@ export interface Config {
   readonly introspection: boolean;
   /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
   readonly maxReportBatch: number;
+  // ---- docs/contract.md §11: what one client can make Transit hold or do ----
+  /**
+   * Origins of web pages that may call Transit from a browser besides its own
+   * (`TRANSIT_CORS_ORIGINS`, comma-separated, e.g. `https://ops.example`). Default none.
+   */
+  readonly corsOrigins: readonly string[];
+  /** Time a client has to send a request's headers, in ms (`TRANSIT_HEADERS_TIMEOUT_MS`); then 408 and the connection closes. Default 10 000. */
+  readonly headersTimeoutMs: number;
+  /**
+   * Time a client has to send a whole request, headers and body, in ms (`TRANSIT_REQUEST_TIMEOUT_MS`);
+   * then 408 and the connection closes. Not the time to answer: subscriptions stream for as long as they
+   * last. Default 30 000 (a full report of 10 000 VMs is 0.8 MB).
+   */
+  readonly requestTimeoutMs: number;
+  /**
+   * TCP connections open at once, HTTP, SSE and WebSocket (`TRANSIT_MAX_CONNECTIONS`). At the cap, the
+   * oldest connection that has not yet authenticated is closed for the new one; when every one has,
+   * the new one is answered 503 TOO_MANY_CONNECTIONS. Keep it below the process's descriptor limit
+   * (`ulimit -n`). Default 10 000.
+   */
+  readonly maxConnections: number;
+  /** graphql-ws connections one credential may hold open (`TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL`; close 4029). Not applied in open mode. Default 50. */
+  readonly maxWsConnectionsPerCredential: number;
+  /** Subscriptions one credential may hold open, SSE and graphql-ws together (`TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL`). Not applied in open mode. Default 200. */
+  readonly maxSubscriptionsPerCredential: number;
+  /** Subscriptions open at once, all clients together (`TRANSIT_MAX_SUBSCRIPTIONS`). Default 5 000. */
+  readonly maxSubscriptions: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -94,6 +122,13 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   mutationBurst: 200,
   introspection: true,
   maxReportBatch: DEFAULT_INPUT_LIMITS.maxBatchSize,
+  corsOrigins: Object.freeze([]),
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 10_000,
+  maxWsConnectionsPerCredential: 50,
+  maxSubscriptionsPerCredential: 200,
+  maxSubscriptions: 5_000,
 });
 
 /**
@@ -113,6 +148,13 @@ export function isLoopbackHost(host: string): boolean {
 const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((value) => value === 'on' || value === 'true' || value === '1');
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** A comma-separated list of origins (`https://host[:port]`): no path, no wildcard. */
+const origins = z
+  .string()
+  .transform((value) => value.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+  .refine((list) => list.every((o) => canonicalOrigin(o) !== null), { message: 'expected origins such as https://ops.example or http://127.0.0.1:8080, separated by commas (no path, no wildcard)' })
+  .transform((list) => list.map((o) => canonicalOrigin(o) as string));
 
 const ENVIRONMENT = z
   .object({
@@ -138,6 +180,17 @@ const ENVIRONMENT = z
     TRANSIT_MUTATION_BURST: integer(1).default(DEFAULT_CONFIG.mutationBurst),
     TRANSIT_INTROSPECTION: onOff.default(DEFAULT_CONFIG.introspection),
     TRANSIT_MAX_REPORT_BATCH: integer(1).default(DEFAULT_CONFIG.maxReportBatch),
+    TRANSIT_CORS_ORIGINS: origins.optional(),
+    TRANSIT_HEADERS_TIMEOUT_MS: integer(1).default(DEFAULT_CONFIG.headersTimeoutMs),
+    TRANSIT_REQUEST_TIMEOUT_MS: integer(1).default(DEFAULT_CONFIG.requestTimeoutMs),
+    TRANSIT_MAX_CONNECTIONS: integer(1).default(DEFAULT_CONFIG.maxConnections),
+    TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxWsConnectionsPerCredential),
+    TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxSubscriptionsPerCredential),
+    TRANSIT_MAX_SUBSCRIPTIONS: integer(1).default(DEFAULT_CONFIG.maxSubscriptions),
+  })
+  .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
+    message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    path: ['TRANSIT_HEADERS_TIMEOUT_MS'],
   })
   .refine((env) => env.TRANSIT_SUBSCRIBER_BUFFER_ITEMS < env.TRANSIT_HISTORY_LIMIT, {
     message: 'must be below TRANSIT_HISTORY_LIMIT, or a subscriber ended as too slow could not resume from its cursor',
@@ -177,5 +230,12 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     mutationBurst: e.TRANSIT_MUTATION_BURST,
     introspection: e.TRANSIT_INTROSPECTION,
     maxReportBatch: e.TRANSIT_MAX_REPORT_BATCH,
+    corsOrigins: Object.freeze(e.TRANSIT_CORS_ORIGINS ?? []),
+    headersTimeoutMs: e.TRANSIT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.TRANSIT_REQUEST_TIMEOUT_MS,
+    maxConnections: e.TRANSIT_MAX_CONNECTIONS,
+    maxWsConnectionsPerCredential: e.TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL,
+    maxSubscriptionsPerCredential: e.TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL,
+    maxSubscriptions: e.TRANSIT_MAX_SUBSCRIPTIONS,
   });
 }

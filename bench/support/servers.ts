@@ -21,7 +21,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { preload } from './preload.js';
@@ -37,6 +37,10 @@ export interface ServerStats {
   readonly rssBytes: number;
   /** Subscriptions open (Transit) or clients connected (broadcast). */
   readonly subscribers: number;
+  /** The longest the event loop was blocked since the previous call, in ms (10 ms resolution). */
+  readonly maxLoopDelayMs: number;
+  /** The highest RSS sampled (every 100 ms) since the previous call. */
+  readonly peakRssBytes: number;
 }
 
 const readBody = (req: IncomingMessage): Promise<string> =>
@@ -192,6 +196,10 @@ async function main(kind: ServerKind): Promise<void> {
     default:
       throw new Error(`unknown server kind ${String(kind)}: transit, yoga, echo or broadcast`);
   }
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let peakRss = process.memoryUsage.rss();
+  setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100).unref();
   let cpuFrom = process.cpuUsage();
   let wallFrom = performance.now();
   let eluFrom: EventLoopUtilization = performance.eventLoopUtilization();
@@ -206,7 +214,11 @@ async function main(kind: ServerKind): Promise<void> {
       heapUsedBytes: process.memoryUsage().heapUsed,
       rssBytes: process.memoryUsage().rss,
       subscribers: subscribers(),
+      maxLoopDelayMs: loopDelay.max / 1e6,
+      peakRssBytes: Math.max(peakRss, process.memoryUsage.rss()),
     };
+    loopDelay.reset();
+    peakRss = process.memoryUsage.rss();
     cpuFrom = process.cpuUsage();
     wallFrom = performance.now();
     eluFrom = performance.eventLoopUtilization();

@@ -112,7 +112,7 @@ export const ErrorCodeEnum = enumFrom('ErrorCode', ErrorCode, 'Why a mutation wa
   NOT_MIGRATING: 'The VM or migration is not in the migration table.',
   SAME_HOST: 'The destination is the host the VM runs on.',
   HOST_NOT_UP: 'The host is not UP (or, for a source, not UP or MAINTENANCE).',
-  CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host.",
+  CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host; or `registerHost` would move a side of a migration in flight to another cluster.",
   NO_ELIGIBLE_HOST: 'No host can take the VM: none is UP in its cluster besides its own.',
   HOST_NOT_NON_RESPONSIVE: 'Only a NON_RESPONSIVE host can be fenced.',
   STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot: ignored whole.",

@@ -35,6 +35,16 @@ export const RequestErrorCode = {
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A POST whose content type is not JSON (or another GraphQL-over-HTTP type) (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A browser request from a page of an origin Transit does not serve (TRANSIT_CORS_ORIGINS) (HTTP 403). */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** Every connection Transit accepts at once is taken, by clients that have authenticated (HTTP 503, `Retry-After`). */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** The credential already holds as many subscriptions as it may, SSE and graphql-ws together. */
+  TOO_MANY_SUBSCRIPTIONS_FOR_CREDENTIAL: 'TOO_MANY_SUBSCRIPTIONS_FOR_CREDENTIAL',
+  /** The server already serves as many subscriptions as it may, all clients together. */
+  TOO_MANY_SUBSCRIPTIONS_ON_SERVER: 'TOO_MANY_SUBSCRIPTIONS_ON_SERVER',
+  /** A body that is no GraphQL request: invalid JSON, no query, a batch (HTTP 400; yoga's code). */
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

@@ -51,7 +51,9 @@ builder.relayMutationField(
     description: 'Input of `registerHost`.',
     inputFields: (t) => ({
       hostId: t.id({ required: true, description: 'Id of the host.' }),
-      cluster: t.string({ description: 'Its cluster; `default` for a new host when not given. Naming another cluster moves a known host.' }),
+      cluster: t.string({
+        description: 'Its cluster; `default` for a new host when not given. Naming another cluster moves a known host, unless it is a side of a migration in flight (CLUSTER_MISMATCH).',
+      }),
     }),
   },
   {

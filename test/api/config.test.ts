@@ -26,6 +26,13 @@ describe('settings from the environment', () => {
       mutationBurst: 200,
       introspection: true,
       maxReportBatch: 10_000,
+      corsOrigins: [],
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxConnections: 10_000,
+      maxWsConnectionsPerCredential: 50,
+      maxSubscriptionsPerCredential: 200,
+      maxSubscriptions: 5_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -54,6 +61,13 @@ describe('settings from the environment', () => {
       TRANSIT_MUTATION_BURST: '40',
       TRANSIT_INTROSPECTION: 'off',
       TRANSIT_MAX_REPORT_BATCH: '2000',
+      TRANSIT_CORS_ORIGINS: 'https://ops.example',
+      TRANSIT_HEADERS_TIMEOUT_MS: '2000',
+      TRANSIT_REQUEST_TIMEOUT_MS: '4000',
+      TRANSIT_MAX_CONNECTIONS: '900',
+      TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: '3',
+      TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: '30',
+      TRANSIT_MAX_SUBSCRIPTIONS: '300',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -79,6 +93,13 @@ describe('settings from the environment', () => {
       mutationBurst: 40,
       introspection: false,
       maxReportBatch: 2_000,
+      corsOrigins: ['https://ops.example'],
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 4_000,
+      maxConnections: 900,
+      maxWsConnectionsPerCredential: 3,
+      maxSubscriptionsPerCredential: 30,
+      maxSubscriptions: 300,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });
@@ -96,6 +117,8 @@ describe('settings from the environment', () => {
     ['TRANSIT_INTROSPECTION', { TRANSIT_INTROSPECTION: 'maybe' }],
     ['TRANSIT_MAX_DEPTH', { TRANSIT_MAX_DEPTH: '0' }],
     ['TRANSIT_MUTATIONS_PER_SECOND', { TRANSIT_MUTATIONS_PER_SECOND: '-1' }],
+    ['TRANSIT_HEADERS_TIMEOUT_MS', { TRANSIT_HEADERS_TIMEOUT_MS: '5000', TRANSIT_REQUEST_TIMEOUT_MS: '1000' }],
+    ['TRANSIT_MAX_CONNECTIONS', { TRANSIT_MAX_CONNECTIONS: '0' }],
   ])('should refuse a bad %s, naming it', (name, env) => {
     expect(() => readConfig(env)).toThrow(name);
   });

@@ -45,6 +45,19 @@ describe('refusals of the request itself', () => {
     expect(server().app.table.cursor).toBe(before);
   });
 
+  it.each([
+    ['invalid JSON', '{"query": "{ engine { cursor } }"'],
+    ['only a persisted-query extension', '{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}'],
+    ['no query at all', '{}'],
+  ])('should refuse a body with %s as 400 BAD_REQUEST, whatever JSON type is accepted, telling nothing of the parser (issue 12, item 10)', async (_case, body) => {
+    for (const accept of ['application/graphql-response+json, application/json', 'application/json', '*/*']) {
+      const response = await fetch(server().url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body });
+      const result = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect({ accept, status: response.status }).toEqual({ accept, status: 400 });
+      expect(result.errors.map((e) => e.extensions)).toEqual([{ code: 'BAD_REQUEST' }]);
+    }
+  });
+
   it('should refuse an unknown enum value in variables', async () => {
     const { status, result } = await server().requestText(
       'mutation ($input: ReportHostStatusInput!) { reportHostStatus(input: $input) { errors { code } } }',

@@ -138,6 +138,18 @@ describe('after an engine restart', () => {
     expect(vmOf(table)).toMatchObject({ status: VmStatus.UP, hostId: DESTINATION, migrationId: null });
   });
 
+  it('should record in the attempt the destination learned from the very report that decides (issue 12, item 11)', () => {
+    const { table } = createTable();
+    unwrap(report(table, DESTINATION, []));
+    unwrap(report(table, SOURCE, [[VM, MIGRATING_FROM]])); // no peer named
+    const id = entry(table).id;
+    unwrap(report(table, SOURCE, [[VM, DOWN]]));
+    unwrap(report(table, DESTINATION, [[VM, UP]])); // names the destination and decides at once
+    const done = table.migration(id);
+    expect(done).toMatchObject({ state: MigrationState.SUCCEEDED, destination: { hostId: DESTINATION } });
+    expect(done?.attempts.map((a) => ({ destination: a.destinationHostId, state: a.state }))).toEqual([{ destination: DESTINATION, state: MigrationState.SUCCEEDED }]);
+  });
+
   it('should take as missing source the first other host that reports the VM MIGRATING_FROM, not a DOWN', () => {
     const { table } = createTable();
     unwrap(report(table, DESTINATION, [[VM, MIGRATING_TO]]));

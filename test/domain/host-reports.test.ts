@@ -17,6 +17,8 @@ import {
   report,
   setupPair,
   SOURCE,
+  startMigration,
+  succeed,
   T0_MS,
   transitionsSince,
   unwrap,
@@ -56,6 +58,22 @@ describe('host report batches', () => {
     expect(table.hosts({ cluster: DEFAULT_CLUSTER })).toEqual([]);
     expect(transitionsSince(table, before).map((t) => [t.cause, t.hostId])).toEqual([[Cause.HOST_REGISTERED, SOURCE]]);
     unwrap(report(table, SOURCE, [], { cluster: OTHER_CLUSTER }));
+  });
+
+  it.each([
+    ['destination', DESTINATION],
+    ['source', SOURCE],
+  ])('should refuse to move the %s of a migration in flight to another cluster, CLUSTER_MISMATCH, until it is decided (issue 12, item 9)', (_side, hostId) => {
+    const { table } = createTable();
+    setupPair(table);
+    startMigration(table);
+    const before = observe(table);
+    expectRefused(table.registerHost({ hostId, cluster: OTHER_CLUSTER }), ErrorCode.CLUSTER_MISMATCH, 'cluster');
+    expect(observe(table)).toEqual(before);
+    // Registering it again in its own cluster is no move.
+    unwrap(table.registerHost({ hostId, cluster: DEFAULT_CLUSTER }));
+    succeed(table);
+    expect(unwrap(table.registerHost({ hostId, cluster: OTHER_CLUSTER })).cluster).toBe(OTHER_CLUSTER);
   });
 
   it('should place a VM reported UP on the reporting host', () => {

@@ -11,8 +11,11 @@ import { graphql } from '../gql/index.js';
 import { newToken } from '../../src/server/security/credentials.js';
 import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
-import { codesOf, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
+import { codesOf, fragmentChain, pagedCostBomb, HOST_A, HOST_B, post, rawSocket, socketEnd, startSecureServer, wsClientAs, type SecureServer } from '../utils/security.js';
 import { subscribeWs } from '../utils/ws.js';
+import { subscribeSse } from '../utils/sse.js';
+import { postHead, rawClient, type RawClient } from '../utils/raw-http.js';
+import { TOO_MANY_CONNECTIONS_FOR_CREDENTIAL } from '../../src/server/subscriptions/websocket.js';
 
 /** Small limits, each reached by one of the cases below. */
 const LIMITS = {
@@ -20,7 +23,7 @@ const LIMITS = {
   maxAliases: 15,
   maxTokens: 2_000,
   maxDirectives: 50,
-  maxCost: 100_000,
+  maxCost: 10_000,
   maxReportBatch: 100,
   maxBodyBytes: 64 * 1_024,
   wsMaxPayloadBytes: 64 * 1_024,
@@ -28,6 +31,10 @@ const LIMITS = {
   maxSubscriptionsPerConnection: 3,
   mutationsPerSecond: 1,
   mutationBurst: 5,
+  maxConnections: 20,
+  maxWsConnectionsPerCredential: 2,
+  maxSubscriptionsPerCredential: 4,
+  maxSubscriptions: 6,
 } as const;
 
 /** WebSocket close codes (RFC 6455 and graphql-ws). */
@@ -176,10 +183,10 @@ const CASES: HostileCase[] = [
     attack: (s) => first(s.as('viewer', `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: engine { cursor }`).join(' ')} }`)),
   },
   {
-    name: 'cost bomb (nested lists)',
+    name: 'cost bomb (fifteen aliased pages of a thousand)',
     expected: 'QUERY_TOO_COSTLY',
     status: 400,
-    attack: (s) => first(s.as('viewer', '{ hosts { vms { host { vms { host { vms { id } } } } } } }')),
+    attack: (s) => first(s.as('viewer', pagedCostBomb)),
   },
   {
     name: 'token flood',
@@ -322,7 +329,217 @@ const CASES: HostileCase[] = [
       return first(Promise.resolve(answer));
     },
   },
+  // ---- issue 12: a hostile-client review (docs/contract.md §11) ----
+  {
+    name: 'fragment chain, each fragment spreading the next twice (30 fragments, about 1.2 KB)',
+    // Each spread counts one level of depth; the cost rule used to expand 2^29 copies first.
+    expected: 'QUERY_TOO_DEEP',
+    status: 400,
+    attack: (s) => first(s.as('viewer', fragmentChain(30))),
+  },
+  {
+    name: "a host's whole list of 2,000 VMs, unpaged (priced at its real size)",
+    expected: 'QUERY_TOO_COSTLY',
+    status: 400,
+    prepare: async (s) => {
+      for (let batch = 0; batch < 20; batch++) {
+        const vms = Array.from({ length: LIMITS.maxReportBatch }, (_, i) => ({ vmId: `vm-many-${batch}-${i}`, status: 'UP' as const })).slice(batch === 0 ? 1 : 0);
+        expect(s.app.table.reportVmStatuses({ hostId: HOST_A, vms }).ok).toBe(true);
+      }
+    },
+    // 1 + 2,000 × 6 values, above 10,000 (an unpaged list used to be assumed 100 long: 601).
+    attack: (s) => first(s.as('viewer', `{ host(id: "${HOST_A}") { vms { id status hostId location host { id } } } }`)),
+  },
+  {
+    name: 'malformed JSON, accepting application/json only (no parser detail, 400 as with the other types)',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: async (s) => {
+      const answer = await post(s.url, { token: s.tokens.operator, accept: 'application/json', body: '{"query": "mutation { migrateVm(input: {vmId: \\"vm-2\\"}) { errors { code } } }"' });
+      expect(answer.result?.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST' });
+      return first(Promise.resolve(answer));
+    },
+  },
+  {
+    name: 'only a persisted-query extension, accepting application/json only',
+    expected: 'BAD_REQUEST',
+    status: 400,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, accept: 'application/json', body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) })),
+  },
+  {
+    name: 'CORS preflight from a page of another origin',
+    expected: 'ORIGIN_NOT_ALLOWED',
+    status: 403,
+    attack: async (s) => {
+      const response = await fetch(s.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      return { code: body.errors[0]?.extensions.code, status: response.status };
+    },
+  },
+  {
+    name: 'mutation from a page of another origin, with a valid token',
+    expected: 'ORIGIN_NOT_ALLOWED',
+    status: 403,
+    attack: (s) => first(post(s.url, { token: s.tokens.operator, headers: { origin: 'https://evil.example' }, body: JSON.stringify({ query: 'mutation { cancelMigration(input: { vmId: "vm-1" }) { errors { code } } }' }) })),
+  },
+  {
+    name: 'request without a token, its body sent slowly (refused at its headers)',
+    expected: 'UNAUTHENTICATED',
+    status: 401,
+    attack: async (s) => {
+      const client = await rawClient(s.url);
+      try {
+        client.write(postHead(s.url, 5_000));
+        client.write('{"query": "mutation { cancelMigration(input: { vmId: \\"vm-1\\" }) { errors { code } } }"'); // the rest never comes
+        const status = Number((await client.statusLine()).split(' ')[1]);
+        await client.closed();
+        return { code: /"code":"([A-Z_]+)"/.exec(client.received())?.[1], status };
+      } finally {
+        client.destroy();
+      }
+    },
+  },
+  {
+    name: 'connection flood of slow headers without a token, past the connection cap (the oldest make way)',
+    expected: 200,
+    attack: async (s) => {
+      const clients: RawClient[] = [];
+      try {
+        for (let i = 0; i < LIMITS.maxConnections + 5; i++) {
+          const client = await rawClient(s.url);
+          clients.push(client);
+          client.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(s.url).host}\r\n`);
+        }
+        await (clients[0] as RawClient).closed();
+        expect(s.app.connectionCount()).toBeLessThanOrEqual(LIMITS.maxConnections);
+        return { code: (await fetch(new URL('/health', s.url))).status };
+      } finally {
+        for (const client of clients) client.destroy();
+      }
+    },
+  },
+  {
+    name: 'every connection held by an authenticated body sent slowly, then one more',
+    expected: 'TOO_MANY_CONNECTIONS',
+    status: 503,
+    attack: async (s) => {
+      const clients: RawClient[] = [];
+      try {
+        while (s.app.connectionCount() < LIMITS.maxConnections) {
+          const client = await rawClient(s.url);
+          clients.push(client);
+          client.write(postHead(s.url, 5_000, s.tokens.viewer));
+          client.write('{"query": "{ engine { cursor } }"'); // the rest never comes
+          await untilTrue(() => s.app.pendingConnectionCount() === 0); // authenticated at its headers
+        }
+        const refused = await rawClient(s.url);
+        clients.push(refused);
+        const status = Number((await refused.statusLine()).split(' ')[1]);
+        await refused.closed();
+        return { code: /"code":"([A-Z_]+)"/.exec(refused.received())?.[1], status };
+      } finally {
+        for (const client of clients) client.destroy();
+        await untilTrue(() => s.app.connectionCount() < LIMITS.maxConnections);
+      }
+    },
+  },
+  {
+    name: 'graphql-ws connections of one credential past its cap',
+    expected: TOO_MANY_CONNECTIONS_FOR_CREDENTIAL,
+    attack: async (s) => {
+      const held = Array.from({ length: LIMITS.maxWsConnectionsPerCredential }, () => wsClientAs(s.wsUrl, s.tokens.viewer));
+      const extra = wsClientAs(s.wsUrl, s.tokens.viewer);
+      try {
+        const subs = held.map((ws) => subscribeWs(ws, TRANSITIONS, {}));
+        await s.untilSubscribers(held.length);
+        subscribeWs(extra, TRANSITIONS, {});
+        const code = await extra.closeCode();
+        for (const sub of subs) sub.unsubscribe();
+        return { code };
+      } finally {
+        for (const ws of [...held, extra]) await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'subscriptions of one credential past its cap, over graphql-ws and SSE',
+    expected: 'TOO_MANY_SUBSCRIPTIONS_FOR_CREDENTIAL',
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.viewer);
+      const viewer = { authorization: `Bearer ${s.tokens.viewer}` };
+      const sse = Array.from({ length: 2 }, () => subscribeSse(s.url, TRANSITIONS, {}, viewer));
+      try {
+        const subs = [subscribeWs(ws, TRANSITIONS, {}), subscribeWs(ws, TRANSITIONS, {})];
+        await s.untilSubscribers(LIMITS.maxSubscriptionsPerCredential);
+        const refused = subscribeSse(s.url, TRANSITIONS, {}, viewer);
+        await refused.ended();
+        for (const sub of subs) sub.unsubscribe();
+        return { code: refused.errorCodes[0] };
+      } finally {
+        for (const sub of sse) sub.cancel();
+        await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'subscriptions past the total for the server',
+    expected: 'TOO_MANY_SUBSCRIPTIONS_ON_SERVER',
+    attack: async (s) => {
+      const viewer = { authorization: `Bearer ${s.tokens.viewer}` };
+      const operator = { authorization: `Bearer ${s.tokens.operator}` };
+      const open = [
+        ...Array.from({ length: LIMITS.maxSubscriptionsPerCredential }, () => subscribeSse(s.url, TRANSITIONS, {}, viewer)),
+        ...Array.from({ length: LIMITS.maxSubscriptions - LIMITS.maxSubscriptionsPerCredential }, () => subscribeSse(s.url, TRANSITIONS, {}, operator)),
+      ];
+      try {
+        await s.untilSubscribers(LIMITS.maxSubscriptions);
+        const refused = subscribeSse(s.url, TRANSITIONS, {}, operator);
+        await refused.ended();
+        return { code: refused.errorCodes[0] };
+      } finally {
+        for (const sub of open) sub.cancel();
+        await s.untilSubscribers(0);
+      }
+    },
+  },
+  {
+    name: 'a discovered migration decided by the report that names its destination keeps it in its attempt',
+    expected: 'host-c',
+    prepare: async (s) => {
+      const t = s.app.table;
+      expect(t.reportVmStatuses({ hostId: HOST_B, vms: [{ vmId: 'vm-7', status: 'MIGRATING_FROM' }] }).ok).toBe(true);
+      expect(t.reportVmStatuses({ hostId: HOST_B, vms: [{ vmId: 'vm-7', status: 'DOWN' }] }).ok).toBe(true);
+      expect(t.reportVmStatuses({ hostId: 'host-c', vms: [{ vmId: 'vm-7', status: 'UP' }] }).ok).toBe(true);
+    },
+    attack: async (s) => {
+      const answer = await s.as('viewer', '{ migrations(vmId: "vm-7") { edges { node { state attempts { destination { id } } } } } }');
+      const node = (answer.result?.data?.migrations as { edges: { node: { state: string; attempts: { destination: { id: string } | null }[] } }[] }).edges[0]?.node;
+      expect(node?.state).toBe('SUCCEEDED');
+      return { code: node?.attempts[0]?.destination?.id ?? null };
+    },
+  },
+  {
+    name: "moving the destination of a migration in flight to another cluster",
+    expected: 'CLUSTER_MISMATCH',
+    status: 200,
+    attack: async (s) => {
+      const answer = await s.as('operator', 'mutation { registerHost(input: { hostId: "host-c", cluster: "elsewhere" }) { host { id } errors { code field } } }');
+      const payload = answer.result?.data?.registerHost as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('cluster');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
 ];
+
+/** Until `condition` holds, polling (a condition, never a fixed sleep). */
+async function untilTrue(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('hostile requests', () => {
   let server: SecureServer;

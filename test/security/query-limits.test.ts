@@ -3,14 +3,15 @@
  * send (GraphiQL's default query, the simulator, introspection), enforced over graphql-ws as over
  * HTTP, and introspection can be switched off for both.
  */
-import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
+import { getIntrospectionQuery, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { PAGE_SIZE } from '../../src/schema/cursors.js';
 import { GRAPHIQL_QUERY } from '../../src/server/http/app.js';
-import { costLimitRule, DEFAULT_ASSUMED_LIST_SIZE } from '../../src/server/security/cost-limit.js';
+import { DEFAULT_ASSUMED_LIST_SIZE, estimateOperationCost } from '../../src/server/security/cost-limit.js';
 import { VMS_PAGE } from '../../src/sim/operations.js';
-import { codesOf, post, wsClientAs } from '../utils/security.js';
+import { setupFleet } from '../utils/domain.js';
+import { codesOf, fragmentChain, pagedCostBomb, post, wsClientAs } from '../utils/security.js';
 import { serverPerTest } from '../utils/server.js';
 
 /** The first result (or error list) of one operation over graphql-ws. */
@@ -28,10 +29,8 @@ function overWs(url: string, query: string): Promise<{ codes: unknown[]; data: u
   }).finally(() => ws.dispose());
 }
 
-const estimate = (query: string) => {
-  const errors = validate(schema, parse(query), [...specifiedRules, costLimitRule({ maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE })]);
-  return errors[0]?.extensions.cost;
-};
+const estimate = (query: string) =>
+  estimateOperationCost({ schema, document: parse(query) }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE });
 
 describe('query limits', () => {
   it.each([
@@ -43,6 +42,16 @@ describe('query limits', () => {
     ['{ vms { edges { node { id } } } }', 151],
   ])('should estimate %s at %d values', (query, cost) => {
     expect(estimate(query)).toBe(cost);
+  });
+
+  it('should count a fragment spread twice in one selection once, as execution does (issue 12, item 1)', () => {
+    // Each fragment spreads the next twice: expanded at every spread, 2^15 copies of `cursor`.
+    expect(estimate(fragmentChain(16))).toBe(2);
+    expect(estimate('{ hosts { ...A ...A } } fragment A on Host { id ...B } fragment B on Host { id }')).toBe(200);
+  });
+
+  it('should still count a fragment spread under two different fields once for each', () => {
+    expect(estimate('{ a: engine { ...E } b: engine { ...E } } fragment E on Engine { cursor epoch }')).toBe(6);
   });
 
   describe('with the default limits', () => {
@@ -61,13 +70,40 @@ describe('query limits', () => {
     it.each([
       ['an alias bomb', `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: engine { cursor }`).join(' ')} }`, 'TOO_MANY_ALIASES'],
       ['a token flood', `{ engine { ${'cursor '.repeat(3_000)} } }`, 'TOO_MANY_TOKENS'],
-      ['a cost bomb', '{ hosts { vms { host { vms { id } } } } }', 'QUERY_TOO_COSTLY'],
+      ['a cost bomb', pagedCostBomb, 'QUERY_TOO_COSTLY'],
       ['a syntax error', '{ engine { cursor ', 'GRAPHQL_PARSE_FAILED'],
     ])('should refuse %s over graphql-ws as over HTTP, and keep the connection', async (_what, query, code) => {
       const http = await post(server().url, { body: JSON.stringify({ query }) });
       expect(codesOf(http)).toEqual([code]);
       expect((await overWs(server().wsUrl, query)).codes).toEqual([code]);
       expect((await overWs(server().wsUrl, '{ engine { cursor } }')).codes).toEqual([]);
+    });
+  });
+
+  describe('unpaged lists priced at their real size (issue 12, item 6)', () => {
+    const server = serverPerTest({ maxCost: 1_000 });
+    const VMS_OF_HOST = '{ host(id: "host-big") { id vms { id status } } }';
+
+    it('should refuse listing a host whose VMs are more than the limit allows, and list it when they are fewer', async () => {
+      // 2 + 400 × 3 = 1,202 values: above 1,000 (an unpaged list assumed 100 long would count 302).
+      setupFleet(server().app.table, { hosts: { 'host-big': Array.from({ length: 400 }, (_, i) => `vm-${i}`), 'host-small': ['vm-s'] } });
+      const refused = await post(server().url, { body: JSON.stringify({ query: VMS_OF_HOST }) });
+      expect(codesOf(refused)).toEqual(['QUERY_TOO_COSTLY']);
+      expect(refused.status).toBe(400);
+      expect(refused.result?.errors?.[0]?.extensions?.cost).toBe(1_202);
+      // Priced by the lists as they are when asked, not when the document was first seen.
+      const full = server().app.table.reportVmStatuses({ hostId: 'host-big', full: true, vms: Array.from({ length: 10 }, (_, i) => ({ vmId: `vm-${i}`, status: 'UP' as const })) });
+      expect(full.ok).toBe(true);
+      const answered = await post(server().url, { body: JSON.stringify({ query: VMS_OF_HOST }) });
+      expect(codesOf(answered)).toEqual([]);
+      expect((answered.result?.data?.host as { vms: unknown[] }).vms).toHaveLength(10);
+    });
+
+    it('should price the hosts list at the number of hosts, over graphql-ws as over HTTP', async () => {
+      const query = '{ hosts { id cluster status } }';
+      setupFleet(server().app.table, { hosts: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`h-${i}`, []])) });
+      expect(codesOf(await post(server().url, { body: JSON.stringify({ query }) }))).toEqual(['QUERY_TOO_COSTLY']);
+      expect((await overWs(server().wsUrl, query)).codes).toEqual(['QUERY_TOO_COSTLY']);
     });
   });
 

@@ -151,3 +151,10 @@ export function socketEnd(socket: WebSocket): Promise<number> {
     socket.once('error', () => undefined);
   });
 }
+
+/** A document of `n` fragments, each spreading the next twice (issue 12, item 1): about 40 bytes a fragment. */
+export const fragmentChain = (n: number): string =>
+  `{ engine { ...F0 } } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Engine { ${i === n - 1 ? 'cursor' : `...F${i + 1} ...F${i + 1}`} }`).join(' ')}`;
+
+/** Fifteen aliased pages of a thousand VMs: about 105,000 values, above the default cost limit whatever the fleet. */
+export const pagedCostBomb = `{ ${Array.from({ length: 15 }, (_, i) => `p${i}: vms(first: 1000) { edges { cursor node { id status hostId location } } }`).join(' ')} }`;

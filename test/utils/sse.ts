@@ -15,7 +15,8 @@ export interface SseSubscription<R> extends ResultStream<R> {
   resume(): void;
 }
 
-export function subscribeSse<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V): SseSubscription<R> {
+/** `headers`: more request headers (a bearer token). */
+export function subscribeSse<R, V>(url: string, document: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): SseSubscription<R> {
   const stream = new ResultStream<R>() as SseSubscription<R>;
   const abort = new AbortController();
   let paused: { resume: () => void; wait: Promise<void> } | null = null;
@@ -51,7 +52,7 @@ export function subscribeSse<R, V>(url: string, document: TypedDocumentNode<R, V
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
         body: JSON.stringify({ query: print(document), variables }),
         signal: abort.signal,
       });

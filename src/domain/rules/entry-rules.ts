@@ -68,14 +68,16 @@ export function newEntry(
   };
 }
 
+/** The entry with its current attempt naming the entry's destination (a discovered entry adopts it late). */
+function withAttemptDestination(entry: Migration): Migration {
+  const current = entry.attempts[entry.attempts.length - 1];
+  if (current === undefined || current.destinationHostId === entry.destination.hostId) return entry;
+  return { ...entry, attempts: [...entry.attempts.slice(0, -1), { ...current, destinationHostId: entry.destination.hostId }] };
+}
+
 /** Stores an in-flight snapshot and moves its VM to MIGRATING_FROM at the source; one transition. */
 export function putEntryAndVm(ctx: TableContext, rec: Recording, cause: Cause, entry: Migration, hostId: string | null): void {
-  // A newly adopted destination also becomes the current attempt's destination.
-  const current = entry.attempts[entry.attempts.length - 1];
-  const next =
-    current !== undefined && current.destinationHostId !== entry.destination.hostId
-      ? { ...entry, attempts: [...entry.attempts.slice(0, -1), { ...current, destinationHostId: entry.destination.hostId }] }
-      : entry;
+  const next = withAttemptDestination(entry);
   const vm = ctx.state.vms.get(next.vmId) as VmRecord;
   const before = vmStateOf(vm);
   ctx.state.putEntry(next);
@@ -90,7 +92,9 @@ export function reevaluate(ctx: TableContext, rec: Recording, vmId: string, caus
 }
 
 /** Evaluates an entry's next snapshot and either keeps it in flight or ends it as the table decides. */
-export function settle(ctx: TableContext, rec: Recording, candidate: Migration, cause: Cause, hostId: string | null): void {
+export function settle(ctx: TableContext, rec: Recording, next: Migration, cause: Cause, hostId: string | null): void {
+  // A destination adopted by the very report that decides is the attempt's too (issue 12, item 11).
+  const candidate = withAttemptDestination(next);
   const verdict = evaluate(viewOf(ctx, candidate, rec.now));
   if (verdict.outcome === MigrationState.IN_PROGRESS) return keepInFlight(ctx, rec, candidate, verdict, cause, hostId);
   const outcome = verdict.outcome === MigrationState.FAILED && candidate.cancelRequested ? MigrationState.CANCELLED : verdict.outcome;

@@ -7,11 +7,11 @@
 import { evaluate } from '../evaluate.js';
 import { finish, reevaluate, settle, viewOf } from './entry-rules.js';
 import { messages } from '../messages.js';
-import type { Migration, Side } from '../model.js';
+import type { Migration, Side, UserError } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
-import { Cause, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from '../vocabulary.js';
+import { Cause, ErrorCode, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from '../vocabulary.js';
 
 /** A host Transit hears of for the first time: UP, its timeout counting from now. */
 export function addHost(ctx: TableContext, rec: Recording, id: string, cluster: string, cause: Cause): HostRecord {
@@ -93,4 +93,22 @@ export function startTimedOut(ctx: TableContext, rec: Recording, entry: Migratio
   const outcome = entry.cancelRequested ? MigrationState.CANCELLED : MigrationState.FAILED;
   rec.command(HostCommandKind.CANCEL, entry);
   finish(ctx, rec, entry, outcome, Cause.START_TIMEOUT, entry.source.hostId, 'the source did not start the migration');
+}
+
+/**
+ * Why a known host may not move to `cluster` now, or null: a host that is a side of a migration in
+ * flight stays in its cluster until the migration is decided (a migration never spans clusters,
+ * §3; issue 12, item 9).
+ */
+export function moveRefusal(ctx: TableContext, hostId: string, cluster: string): UserError | null {
+  const host = ctx.state.hosts.get(hostId);
+  if (host === undefined || host.cluster === cluster) return null;
+  const entries = ctx.state.entryVmIdsOfHost(hostId);
+  if (entries.length === 0) return null;
+  const ids = entries.slice(0, 3).map((vmId) => ctx.state.entries.get(vmId)?.id ?? vmId);
+  return {
+    code: ErrorCode.CLUSTER_MISMATCH,
+    message: `host ${hostId} is a side of ${entries.length} migration(s) in flight (${ids.join(', ')}${entries.length > 3 ? ', ...' : ''}): it moves to cluster ${cluster} once they are decided`,
+    field: 'cluster',
+  };
 }

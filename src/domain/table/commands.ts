@@ -27,7 +27,7 @@ import type {
   UserError,
 } from '../model.js';
 import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
-import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { addHost, fenced, markUnresponsive, moveRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
 import { applyBatch } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
@@ -121,6 +121,8 @@ export class TableCommands {
     this.assertWorking();
     const errors = validateRegisterHost(input, this.limits);
     if (errors.length > 0) return refused(errors);
+    const moving = input.cluster == null ? null : moveRefusal(this.ctx, input.hostId, input.cluster);
+    if (moving !== null) return refused([moving]);
     return this.run((rec) => {
       const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
       const host = this.state.hosts.get(input.hostId);

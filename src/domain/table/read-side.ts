@@ -95,6 +95,15 @@ export class TableReader {
     return this.from.state.vms.size;
   }
 
+  hostCount(): number {
+    return this.from.state.hosts.size;
+  }
+
+  /** The VMs of the host that runs the most (what `Host.vms` may hold), in time linear in the hosts. */
+  mostVmsOnOneHost(): number {
+    return this.from.state.mostVmsOnOneHost();
+  }
+
   vms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal = 0, first = 50): Page<Vm> {
     return this.from.state.listVms(filter, afterOrdinal, first);
   }

@@ -105,6 +105,8 @@ export interface TableView {
   hostIdsInCluster(cluster: string): Iterable<string>;
   loadOf(hostId: string): number;
   vmIdsOnHost(hostId: string): ReadonlySet<string>;
+  /** The VMs of the host that runs the most. */
+  mostVmsOnOneHost(): number;
   listVms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Vm>;
   vmCountsByStatus(): Map<VmStatus, number>;
   entryVmIdsOfHost(hostId: string): readonly string[];
@@ -221,6 +223,12 @@ export class TableState implements TableView {
       if (next.hostId !== null) addTo(this.vmsByHost, next.hostId, vm.id);
     }
     Object.assign(vm, next);
+  }
+
+  mostVmsOnOneHost(): number {
+    let most = 0;
+    for (const vms of this.vmsByHost.values()) most = Math.max(most, vms.size);
+    return most;
   }
 
   vmIdsOnHost(hostId: string): ReadonlySet<string> {

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../../config.js';
+import { DECISION_RULES } from '../../domain/decision-table.js';
 import type { Millis } from '../../domain/model.js';
 import { MigrationTable, type TableFailedError } from '../../domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
@@ -18,8 +19,12 @@ import { createDashboard } from './dashboard.js';
 import { renderTransitGraphiQL } from './graphiql.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
+import { CHECK_INTERVAL_MS, ConnectionGuard } from './connections.js';
+import { authenticateAtHeaders } from '../security/authentication.js';
 import { createMetrics } from './metrics.js';
+import { useUniformBadRequests } from './http-refusals.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
+import type { ListSizes } from '../security/cost-limit.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
 import { useSharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
 import { startTicking } from '../tick.js';
@@ -50,6 +55,10 @@ export interface App {
   subscriberCount(): number;
   /** Bundles the dashboard now instead of on its first request. */
   prepareDashboard(): Promise<void>;
+  /** TCP connections open now (docs/contract.md §11: at most `maxConnections`). */
+  connectionCount(): number;
+  /** Of those, the ones that have not authenticated yet (closed first at the cap). */
+  pendingConnectionCount(): number;
 }
 
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
@@ -64,6 +73,14 @@ query Overview {
   migrations(state: IN_PROGRESS) { edges { node { id vm { id } source { id } destination { id } progress stalled } } }
 }
 `;
+
+/** What the unpaged lists hold now, for the cost limit (docs/contract.md §11: lists priced at their real size). */
+const listSizesOf = (table: MigrationTable, config: Config): ListSizes => ({
+  'Query.hosts': () => table.hostCount(),
+  'Host.vms': () => table.mostVmsOnOneHost(),
+  'Migration.attempts': () => config.maxAttempts,
+  'Query.decisionTable': () => DECISION_RULES.length,
+});
 
 export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000, onEngineFailure }: AppOptions): App {
   // The logger exists once yoga does; the table is built first and reports through it.
@@ -83,7 +100,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     },
   });
   // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
-  const security = buildSecurity(config, clock);
+  const security = buildSecurity(config, clock, listSizesOf(table, config));
   const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
   const context: Context = { table, feeds };
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
@@ -101,8 +118,10 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     maskedErrors: { isDev: false },
     logging,
     landingPage: false,
+    // The origin policy is Transit's own (cors.ts, in the security plugins): yoga's lets every origin in.
+    cors: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
   });
 
   logError = (message, error) => yoga.logger.error(message, error);
@@ -110,12 +129,18 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   const dashboard = createDashboard((message, error) => yoga.logger.error(message, error));
 
   let stopping = false;
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, (req, res) => {
     const report = () => ({ status: table.failedWith !== null ? ('failed' as const) : stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
     if (serveHealth(req, res, report)) return;
     if (dashboard.serve(req, res)) return;
+    // Refused at its headers without a valid token: its body is never read (docs/contract.md §11).
+    const verdict = authenticateAtHeaders(req, res, security.authenticate, yoga.graphqlEndpoint);
+    if (verdict === 'refused') return;
+    if (verdict === 'authenticated') connections.authenticated(req.socket);
     void yoga(req, res);
   });
+  // Header and request timeouts, the connection cap (connections.ts).
+  const connections = new ConnectionGuard(server, config);
   let webSocket: WebSocketEndpoint | null = null;
   let stopTicking: (() => void) | null = null;
   let stopped: Promise<void> | null = null;
@@ -124,6 +149,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     table,
     subscriberCount: () => feeds.subscriberCount,
     prepareDashboard: () => dashboard.prepare(),
+    connectionCount: () => connections.count,
+    pendingConnectionCount: () => connections.pendingCount,
 
     async start() {
       if (security.open) yoga.logger.warn(OPEN_MODE_WARNING);
@@ -136,7 +163,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       });
       // Attached once listening: a busy port is then one error for `start` to reject with, not
       // also an unhandled 'error' the WebSocket server re-emits (a stack trace before the message).
-      webSocket = attachWebSocket(yoga, server, security.webSocket);
+      webSocket = attachWebSocket(yoga, server, { ...security.webSocket, onAuthenticated: (socket) => connections.authenticated(socket) });
       stopTicking = startTicking(table, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -5,6 +5,7 @@
  * websocket.ts when the connection opens. Either way the principal ends up in the operation's
  * context, where `useAuthorization` decides what it may do: one place for both transports.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { RequestErrorCode } from '../../schema/errors.js';
 import { OPEN_ACCESS, type CredentialStore, type Principal } from './credentials.js';
@@ -52,4 +53,37 @@ export function useAuthentication(authenticate: Authenticator): Plugin {
       if (request !== undefined) extendContext({ principal: principals.get(request) ?? null } as never);
     },
   };
+}
+
+/**
+ * HTTP requests to the GraphQL endpoint are authenticated at their headers, before their body is
+ * read (docs/contract.md §11): without a valid token the request is answered 401 at once and its
+ * connection closed, so a client without credentials cannot hold a connection by sending its body
+ * slowly. Not concerned: other paths (`/health`, `/metrics`), CORS preflights (browsers send no
+ * credentials there), and a browser's GET of GraphiQL's page. `useAuthentication` checks again
+ * after parsing (graphql-ws connections are checked at `connection_init`).
+ */
+export function authenticateAtHeaders(
+  req: IncomingMessage,
+  res: ServerResponse,
+  authenticate: Authenticator,
+  graphqlPath: string,
+): 'not-concerned' | 'authenticated' | 'refused' {
+  const path = (req.url ?? '/').split('?')[0];
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (path !== graphqlPath || method === 'OPTIONS') return 'not-concerned';
+  if ((method === 'GET' || method === 'HEAD') && (req.headers.accept ?? '').includes('text/html')) return 'not-concerned';
+  const header = req.headers.authorization;
+  if (authenticate(bearerToken(header ?? null)) !== null) return 'authenticated';
+  const error = unauthenticated(header === undefined ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is not valid');
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+  res.writeHead(401, {
+    'content-type': 'application/json; charset=utf-8',
+    'www-authenticate': 'Bearer realm="transit"',
+    'content-length': Buffer.byteLength(body),
+    // The body is not read: the connection cannot carry another request.
+    connection: 'close',
+  });
+  res.end(body);
+  return 'refused';
 }

@@ -13,7 +13,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext }
 import type { Plugin } from 'graphql-yoga';
 import { PAGE_SIZE } from '../../schema/cursors.js';
 import { RequestErrorCode } from '../../schema/errors.js';
-import { DEFAULT_ASSUMED_LIST_SIZE, useCostLimit } from './cost-limit.js';
+import { DEFAULT_ASSUMED_LIST_SIZE, useCostLimit, type ListSizes } from './cost-limit.js';
 
 export interface QueryLimits {
   readonly maxDepth: number;
@@ -34,7 +34,8 @@ const reportAs = (code: RequestErrorCode) => ({
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(coded(error, code))],
 });
 
-export function useQueryLimits(limits: QueryLimits): Plugin[] {
+/** `listSizes`: the real sizes of unpaged lists, read by the cost limit when it checks an operation. */
+export function useQueryLimits(limits: QueryLimits, listSizes: ListSizes = {}): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...reportAs(RequestErrorCode.QUERY_TOO_DEEP) },
     costLimit: { enabled: false },
@@ -52,7 +53,7 @@ export function useQueryLimits(limits: QueryLimits): Plugin[] {
     },
     blockFieldSuggestion: { enabled: !limits.introspection },
   }) as Plugin;
-  const cost = useCostLimit({ maxCost: limits.maxCost, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE });
+  const cost = useCostLimit({ maxCost: limits.maxCost, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE, listSizes });
   if (limits.introspection) return [armor, cost];
   const noIntrospection: Plugin = {
     onValidate({ addValidationRule }) {

@@ -9,19 +9,26 @@
  *   `Bearer <token>`); a missing or unknown one closes the socket with 4403 Forbidden, and a
  *   connection that sends no `connection_init` within `initTimeoutMs` is closed with 4408;
  * - a message above `maxPayloadBytes` closes the socket with 1009 (Message Too Big);
- * - at most `maxOperations` operations are open at once on one connection (TOO_MANY_SUBSCRIPTIONS);
- * - a browser page of another origin may not open a socket (browsers do not apply CORS to
- *   WebSockets; without this check any web page could drive a Transit running open on loopback).
+ * - at most `maxOperations` operations are open at once on one connection (TOO_MANY_SUBSCRIPTIONS),
+ *   and one credential holds at most `maxConnectionsPerCredential` connections (close 4029);
+ * - a browser page of an origin the policy refuses may not open a socket (browsers do not apply
+ *   CORS to WebSockets; without this check any web page could drive a Transit running open on
+ *   loopback): cors.ts.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { RequestErrorCode, requestError } from '../../schema/errors.js';
+import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
 import { bearerToken, type Authenticator } from '../security/authentication.js';
 import type { Principal } from '../security/credentials.js';
 import { withoutHttp } from '../security/refusal.js';
+
+/** Close code of a connection beyond `maxConnectionsPerCredential` (private range; graphql-ws clients retry with backoff). */
+export const TOO_MANY_CONNECTIONS_FOR_CREDENTIAL = 4029;
 
 /** Execution arguments carrying the enveloped `execute`/`subscribe` of this very operation. */
 interface EnvelopedExecutionArgs extends ExecutionArgs {
@@ -34,12 +41,18 @@ interface EnvelopedExecutionArgs extends ExecutionArgs {
 export interface WebSocketOptions {
   /** The principal of a `connection_init`'s bearer token; null refuses the connection. */
   readonly authenticate: Authenticator;
+  /** Which browser pages may open a socket (the same policy as CORS for HTTP). */
+  readonly origins: OriginPolicy;
   /** Largest message, in bytes. */
   readonly maxPayloadBytes: number;
   /** Time a new connection has to send `connection_init`, in ms. */
   readonly initTimeoutMs: number;
   /** Operations one connection may have open at once. */
   readonly maxOperations: number;
+  /** Connections one credential may hold open (not applied in open mode); one more is closed with 4029. */
+  readonly maxConnectionsPerCredential: number;
+  /** Told when a connection's `connection_init` is accepted (the connection policy stops treating it as pending). */
+  readonly onAuthenticated?: (socket: Socket) => void;
   /** Ping interval, in ms; a socket that does not answer within one more is dropped. */
   readonly keepAliveMs?: number;
 }
@@ -49,16 +62,6 @@ export interface WebSocketEndpoint {
   close(): Promise<void>;
 }
 
-/** A browser's upgrade from a page of another origin; clients outside browsers send no Origin. */
-function isCrossOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return false;
-  try {
-    return new URL(origin).host !== request.headers.host;
-  } catch {
-    return true;
-  }
-}
 
 const stripHttp = (result: ExecutionResult): ExecutionResult =>
   result.errors === undefined ? result : { ...result, errors: result.errors.map(withoutHttp) };
@@ -67,17 +70,19 @@ export function attachWebSocket(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
   yoga: YogaServerInstance<any, any>,
   server: Server,
-  { authenticate, maxPayloadBytes, initTimeoutMs, maxOperations, keepAliveMs = 12_000 }: WebSocketOptions,
+  { authenticate, origins, maxPayloadBytes, initTimeoutMs, maxOperations, maxConnectionsPerCredential, onAuthenticated = () => undefined, keepAliveMs = 12_000 }: WebSocketOptions,
 ): WebSocketEndpoint {
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: maxPayloadBytes,
     verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
-      isCrossOrigin(req) ? done(false, 403, 'Forbidden: cross-origin WebSocket') : done(true),
+      upgradeAllowed(origins, req) ? done(true) : done(false, 403, 'Forbidden: a page of this origin may not open a WebSocket'),
   });
   // Keyed by graphql-ws's per-connection context object, which lives as long as the socket.
   const principals = new WeakMap<object, Principal>();
+  /** Open connections by credential name (docs/contract.md §11). */
+  const connectionsOf = new Map<string, number>();
   const disposable = useServer(
     {
       connectionInitWaitTimeout: initTimeoutMs,
@@ -85,8 +90,25 @@ export function attachWebSocket(
         const params = ctx.connectionParams ?? {};
         const principal = authenticate(bearerToken(params.authorization ?? params.Authorization));
         if (principal === null) return false; // 4403 Forbidden
+        if (!principal.open) {
+          const held = connectionsOf.get(principal.name) ?? 0;
+          if (held >= maxConnectionsPerCredential) {
+            ctx.extra.socket.close(TOO_MANY_CONNECTIONS_FOR_CREDENTIAL, `credential ${principal.name} holds ${maxConnectionsPerCredential} connections already`.slice(0, 120));
+            return false;
+          }
+          connectionsOf.set(principal.name, held + 1);
+        }
         principals.set(ctx, principal);
+        onAuthenticated(ctx.extra.request.socket);
         return true;
+      },
+      onClose: (ctx) => {
+        const principal = principals.get(ctx);
+        if (principal === undefined || principal.open) return;
+        principals.delete(ctx);
+        const left = (connectionsOf.get(principal.name) ?? 1) - 1;
+        if (left === 0) connectionsOf.delete(principal.name);
+        else connectionsOf.set(principal.name, left);
       },
       execute: (args) => (args as EnvelopedExecutionArgs).rootValue.execute(args) as never,
       subscribe: (args) => (args as EnvelopedExecutionArgs).rootValue.subscribe(args) as never,
