@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import type { Millis } from '../../domain/model.js';
 import { MigrationTable } from '../../domain/table/table.js';
@@ -20,7 +20,8 @@ import { serveHealth } from './health.js';
 import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
-import { useSharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
+import { sharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
+import { useSseBroadcast } from '../subscriptions/sse.js';
 import { startTicking } from '../tick.js';
 import { attachWebSocket, type WebSocketEndpoint } from '../subscriptions/websocket.js';
 
@@ -73,6 +74,17 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   const context: Context = { table, feeds };
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
   const metrics = createMetrics(table, { subscribers: () => feeds.subscriberCount });
+  // Subscription results executed and serialized once per item and operation, written by the
+  // broadcast path to graphql-ws and SSE subscribers; their resolvers may read only the shared context.
+  const subscriptions = sharedSubscriptionResults({
+    sharedContextKeys: Object.keys(context),
+    // As yoga masks every other result (`maskedErrors: { isDev: false }`, its default message), and logs what it masks.
+    maskError: (error) => {
+      const masked = maskError(error, 'Unexpected error.', false);
+      if (masked !== error) yoga.logger.error(error);
+      return masked;
+    },
+  });
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -86,7 +98,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     logging,
     landingPage: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), subscriptions.plugin, useSseBroadcast(subscriptions), useRequestErrorCodes(), ...security.plugins],
   });
 
   let stopping = false;
@@ -105,7 +117,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
 
     async start() {
       if (security.open) yoga.logger.warn(OPEN_MODE_WARNING);
-      webSocket = attachWebSocket(yoga, server, security.webSocket);
+      webSocket = attachWebSocket(yoga, server, security.webSocket, subscriptions);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
