@@ -1,4 +1,5 @@
 /** How every benchmark prints: the machine, the command, then each figure beside its baseline and their ratio. */
+import { execSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,13 +37,24 @@ function nodeFlags(): string[] {
   return flags;
 }
 
+/** The commit measured, and whether the work tree differed from it. */
+function commit(): string {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return dirty ? `${head} with uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export const machine = (): string =>
   `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; ` +
-  `load average ${os.loadavg()[0]?.toFixed(2)} at start (other processes share the cores)\n` +
+  `load average ${os.loadavg()[0]?.toFixed(2)} at start (other processes share the cores); commit ${commit()}\n` +
   // The exact command of this process (Node flags included), and the npm script that runs it.
   `command: node ${[...nodeFlags(), ...process.argv.slice(1).map(relative)].join(' ')}   (npm run bench -- ${benchName()})`;
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmt = (n: number | null) => (n === null || Number.isNaN(n) ? '—' : n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 /** The ratio printed beside a figure: above 1 means better than the baseline, whichever way "better" points. */
 export const ratioOf = (r: Row): number | undefined =>

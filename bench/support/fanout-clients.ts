@@ -13,7 +13,11 @@
  *
  * Against the bare broadcast the subscribers are plain WebSockets and SSE streams, and the driver
  * POSTs, per step, the very message a Transit subscriber received for it, which the server
- * sends to all. Both sides parse messages the same way (only the VM id is read).
+ * sends to all. Against the peers (`yoga-pubsub`, `mercurius`) the subscribers speak graphql-ws
+ * and SSE as against Transit, with the same subscription, and the driver POSTs the same captured
+ * messages to `/publish`, which the peer publishes on its pub/sub. Every kind parses messages the
+ * same way (only the VM id is read). Before measuring against a kind other than Transit, the
+ * driver publishes a probe until every subscriber has received one (their subscriptions are live).
  *
  * Phases: `rate` sends steps at a fixed rate (latency at a given load); `window` keeps at most
  * `window` transitions sent but not yet delivered to every subscriber (the most it delivers).
@@ -46,21 +50,25 @@ export interface FanOutPhase {
   readonly warmupMs: number;
 }
 
+export type FanOutKind = 'transit' | 'broadcast' | 'yoga-pubsub' | 'mercurius';
+
 export interface FanOutJob {
-  readonly kind: 'transit' | 'broadcast';
+  readonly kind: FanOutKind;
   readonly port: number;
   readonly wsSubscribers: number;
   readonly sseSubscribers: number;
   /** VMs migrating, two per host pair. */
   readonly vms: number;
   readonly phases: readonly FanOutPhase[];
-  /** Broadcast only: per VM, the messages a Transit subscriber received, replayed in turn. */
+  /** All but Transit: per VM, the messages a Transit subscriber received, replayed in turn. */
   readonly captured?: readonly (readonly string[])[];
 }
 
 export interface PhaseResult {
   readonly name: string;
+  /** Measured time, s, and the messages delivered in it. */
   readonly seconds: number;
+  readonly delivered: number;
   /** Transitions received by every subscriber, per second. */
   readonly transitionsPerSecond: number;
   /** Messages received, all subscribers together, per second. */
@@ -101,6 +109,7 @@ class Histogram {
     if (ms > this.max) this.max = ms;
   }
   percentile(p: number): number {
+    if (this.count === 0) return Number.NaN;
     const rank = Math.ceil((p / 100) * this.count);
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
@@ -129,6 +138,7 @@ function transitSteps(vm: string, a: string, b: string): { readonly query: strin
 }
 
 const vmName = (v: number) => `fan-vm-${v}`;
+const PROBE_VM = 'fan-probe';
 const hostName = (v: number, side: 'a' | 'b') => `fan-host-${Math.floor(v / 2)}-${side}`;
 
 async function run(job: FanOutJob): Promise<FanOutResult> {
@@ -160,7 +170,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
   }
 
   // ---- subscribers ----
-  const total = job.wsSubscribers + job.sseSubscribers;
+  const graphqlServer = job.kind !== 'broadcast';
   const sentAt = Array.from({ length: job.vms }, () => new Float64Array(MAX_STEPS_PER_VM));
   const sent = new Int32Array(job.vms);
   const fullyDelivered = Array.from({ length: job.vms }, () => new Int32Array(MAX_STEPS_PER_VM));
@@ -177,15 +187,25 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
     w?.();
   };
 
-  const receive = (received: Int32Array, text: string, capture: boolean) => {
+  const total = job.wsSubscribers + job.sseSubscribers;
+  const probed = new Uint8Array(total);
+  let probedCount = 0;
+  const receive = (received: Int32Array, text: string, capture: boolean, s: number) => {
     const at = text.indexOf('"vmId":"');
     if (at < 0) {
       if (text.includes('"errors"')) problem(`error delivered: ${text.slice(0, 300)}`);
       return;
     }
     const now = performance.now();
-    const v = vmIndex.get(text.slice(at + 8, text.indexOf('"', at + 8)));
-    if (v === undefined) return;
+    const vm = text.slice(at + 8, text.indexOf('"', at + 8));
+    const v = vmIndex.get(vm);
+    if (v === undefined) {
+      if (vm === PROBE_VM && probed[s] === 0) {
+        probed[s] = 1;
+        probedCount++;
+      }
+      return;
+    }
     const k = received[v]!++;
     deliveries++;
     if (k >= sent[v]!) {
@@ -213,12 +233,12 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
     for (let s = 0; s < job.wsSubscribers; s++) {
       const mine = received[s] as Int32Array;
       const capture = s === 0;
-      if (job.kind === 'transit') {
+      if (graphqlServer) {
         const socket = new WebSocket(`ws://127.0.0.1:${job.port}/graphql`, 'graphql-transport-ws');
         socket.on('open', () => socket.send('{"type":"connection_init"}'));
         socket.on('message', (data: Buffer) => {
           const text = data.toString('utf8');
-          if (text.startsWith('{"id"') || text.includes('"type":"next"')) return receive(mine, payloadOf(text), capture);
+          if (text.includes('"type":"next"')) return receive(mine, payloadOf(text), capture, s);
           if (text.includes('"connection_ack"')) {
             socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: TRANSITIONS_SUBSCRIPTION } }));
             one();
@@ -229,7 +249,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
       } else {
         const socket = new WebSocket(`ws://127.0.0.1:${job.port}/ws`);
         socket.on('open', one);
-        socket.on('message', (data: Buffer) => receive(mine, payloadOf(data.toString('utf8')), capture));
+        socket.on('message', (data: Buffer) => receive(mine, payloadOf(data.toString('utf8')), capture, s));
         socket.on('close', (code) => problem(`ws ${s} closed ${code}`));
       }
     }
@@ -237,7 +257,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
       const mine = received[s] as Int32Array;
       const client = new Client(origin, { bodyTimeout: 0, headersTimeout: 60_000 });
       const request =
-        job.kind === 'transit'
+        graphqlServer
           ? { path: '/graphql', method: 'POST' as const, headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query: TRANSITIONS_SUBSCRIPTION }) }
           : { path: '/sse', method: 'GET' as const, headers: { accept: 'text/event-stream' } };
       void client.request(request).then(async ({ statusCode, body }) => {
@@ -250,7 +270,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
           while ((end = buffered.indexOf('\n\n')) >= 0) {
             const event = buffered.slice(0, end);
             buffered = buffered.slice(end + 2);
-            if (event.includes('event: next')) receive(mine, event.slice(event.indexOf('data: ') + 6), false);
+            if (event.includes('event: next')) receive(mine, event.slice(event.indexOf('data: ') + 6), false, s);
           }
         }
       }, (error: unknown) => problem(`sse ${s}: ${String(error)}`));
@@ -259,6 +279,18 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
   await allReady;
   // Subscriptions are registered with the table once the server has read the subscribe messages.
   await waitForSubscribers(http, job.kind, total);
+  if (job.kind !== 'transit') {
+    // Publish a probe until every subscriber has had one: then every subscription is live.
+    const sample = job.captured?.[0]?.[0];
+    if (sample === undefined) throw new Error('nothing captured to publish');
+    const probe = sample.replace(/"vmId":"[^"]*"/, `"vmId":"${PROBE_VM}"`);
+    const deadline = performance.now() + 120_000;
+    while (probedCount < total) {
+      if (performance.now() > deadline) throw new Error(`${probedCount} of ${total} subscribers received a probe after 120 s`);
+      await post('/publish', probe);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 
   // ---- the driver ----
   const steps = Array.from({ length: job.vms }, (_, v) => transitSteps(vmName(v), hostName(v, 'a'), hostName(v, 'b')));
@@ -315,6 +347,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
     while (performance.now() < end) {
       const now = performance.now();
       if (deliveriesAtMeasure < 0 && now >= measureFrom) {
+        announcePhase(`measure:${phase.name}`);
         measuring = histogram;
         deliveriesAtMeasure = deliveries;
         fullAtMeasure = fullNow();
@@ -334,6 +367,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
         });
       }
     }
+    announcePhase(`end:${phase.name}`);
     const seconds = (performance.now() - measureFrom) / 1_000;
     const deliveredInPhase = deliveries - deliveriesAtMeasure;
     const fullInPhase = fullNow() - fullAtMeasure;
@@ -345,6 +379,7 @@ async function run(job: FanOutJob): Promise<FanOutResult> {
     results.push({
       name: phase.name,
       seconds,
+      delivered: deliveredInPhase,
       transitionsPerSecond: fullInPhase / seconds,
       deliveriesPerSecond: deliveredInPhase / seconds,
       p50Ms: histogram.percentile(50),
@@ -383,7 +418,7 @@ function payloadOf(message: string): string {
 }
 
 /** Until `/health` counts every subscription as fed by the table. */
-async function waitForSubscribers(http: Pool, kind: FanOutJob['kind'], total: number): Promise<void> {
+async function waitForSubscribers(http: Pool, kind: FanOutKind, total: number): Promise<void> {
   if (kind !== 'transit') return;
   const deadline = performance.now() + 60_000;
   for (;;) {

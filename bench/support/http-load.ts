@@ -44,6 +44,9 @@ export interface HttpLoadResult {
   /** Open loop: answers that were not a clean 200 without errors. */
   readonly failures: number;
   readonly firstFailure: string | null;
+  /** Open loop: reports answered in the measured time. Closed loop: reports answered. */
+  readonly answered: number;
+  readonly saturatedCount: number;
   /** Closed loop: answers per second with `concurrency` in flight, and their latency. */
   readonly saturatedPerSecond: number;
   readonly saturatedLatency: LatencySummary;
@@ -164,6 +167,8 @@ async function run(job: HttpLoadJob): Promise<HttpLoadResult> {
     latency: summary(latencies, answered),
     failures: openFailures,
     firstFailure: openFirstFailure,
+    answered,
+    saturatedCount,
     saturatedPerSecond: saturatedCount / satSeconds,
     saturatedLatency: summary(saturated, saturatedCount),
   };

@@ -1,7 +1,7 @@
 /**
  * The servers the networked benchmarks measure, each started alone in its own process:
  *
- *   node --import tsx bench/support/servers.ts transit|yoga|echo|broadcast
+ *   node --import tsx bench/support/servers.ts transit|yoga|yoga-jit|echo|broadcast|yoga-pubsub|mercurius
  *
  * - `transit`: Transit itself (`buildApp`), settings from the environment (open mode: no
  *   credentials), optionally preloaded in process with `BENCH_PRELOAD_HOSTS` × `BENCH_PRELOAD_VMS`
@@ -10,27 +10,42 @@
  * - `yoga`: the baseline a user could run instead of Transit: graphql-yoga with the same
  *   `reportVmStatuses` input types and a resolver that does nothing, and `vms`/`migrations`
  *   queries answering a fixed page of the same shape.
+ * - `yoga-jit`: the same, executing with graphql-jit (`@envelop/graphql-jit`), as Transit does.
  * - `echo`: the floor: bare `node:http` that parses the same JSON body and answers the same JSON.
  * - `broadcast`: bare `ws` (and SSE) broadcast: a POST's body (a result, as a subscriber receives
  *   it) is framed once as a graphql-ws `next` message and once as an SSE event, and the same string
  *   is sent to every WebSocket (`/ws`) and SSE (`GET /sse`) client; then the POST is answered.
+ * - `yoga-pubsub` and `mercurius`: the subscription servers a user could run instead, each with
+ *   the same `transitions` subscription (the same selection, over a schema of the same shape) fed
+ *   by its own in-memory pub/sub: graphql-yoga's `createPubSub`, served over graphql-ws
+ *   (`useServer`, as yoga's documentation wires it) and yoga's SSE; mercurius (fastify) with its
+ *   own WebSocket subscriptions (graphql-transport-ws; it has no SSE). A POST to `/publish` with a
+ *   result as a subscriber received it publishes its `transitions` object; every subscriber then
+ *   executes the selection over it and is sent its own message, as those servers do.
  *
  * The process tells its parent (IPC) `{ ready: true, port }` once it listens, answers `stats` with
  * its CPU time and event-loop utilisation since the last `stats` (so the parent can say whether
  * the server was the bottleneck), and exits on `stop`.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createPubSub, createSchema, createYoga } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { preload } from './preload.js';
 
-export type ServerKind = 'transit' | 'yoga' | 'echo' | 'broadcast';
+export type ServerKind = 'transit' | 'yoga' | 'yoga-jit' | 'echo' | 'broadcast' | 'yoga-pubsub' | 'mercurius';
 
 export interface ServerStats {
   /** CPU time used (user + system) over wall time, 1 = one core busy. */
   readonly cpu: number;
+  /** CPU time used (user + system), in µs, and the wall time, in ms, since the previous reading. */
+  readonly cpuMicros: number;
+  readonly wallMs: number;
   /** Event-loop utilisation, 0–1: how busy the server's one JavaScript thread was. */
   readonly elu: number;
   readonly heapUsedBytes: number;
@@ -86,7 +101,7 @@ function fixedPage<T>(n: number, node: (i: number) => T) {
   return { edges, pageInfo: { hasNextPage: true, endCursor: edges[edges.length - 1]?.cursor ?? null } };
 }
 
-function startYogaBaseline(): Server {
+function startYogaBaseline(jit: boolean): Server {
   const vmPage = fixedPage(100, (i) => ({ id: `vm-${i}`, status: 'UP', hostId: `host-${i % 7}`, host: { id: `host-${i % 7}`, status: 'UP' } }));
   const migrationPage = fixedPage(100, (i) => ({
     id: `bench-m${i}`,
@@ -111,6 +126,7 @@ function startYogaBaseline(): Server {
     logging: 'error',
     landingPage: false,
     graphiql: false,
+    plugins: jit ? [useGraphQlJit()] : [],
   });
   return createServer(yoga);
 }
@@ -161,6 +177,113 @@ function startBroadcast(): Broadcast {
   return { server, clients: () => sockets.size + streams.size };
 }
 
+
+// ---- subscription peers ---------------------------------------------------------------------------
+
+/** The shape of Transit's `Transition`, as far as the fan-out subscription selects it. */
+const PEER_TYPE_DEFS = /* GraphQL */ `
+  type VmPlace { status: String! hostId: ID location: String }
+  type MigrationSnapshot { id: ID! state: String! sourceReport: String destinationReport: String progress: Float attempt: Int! }
+  type Transition { cursor: String! at: String! cause: String! vmId: ID hostId: ID from: VmPlace to: VmPlace migration: MigrationSnapshot }
+  type Query { ok: Boolean }
+  type Subscription { transitions: Transition! }
+`;
+
+interface Peer {
+  readonly server: Server;
+  subscribers(): number;
+}
+
+/** The `transitions` object of a result as a subscriber received it (`{"data":{"transitions":...}}`). */
+const transitionOf = (text: string): unknown => (JSON.parse(text) as { data: { transitions: unknown } }).data.transitions;
+
+/** graphql-yoga with `createPubSub`: graphql-ws on `/graphql` (yoga's documented wiring) and yoga's SSE. */
+function startYogaPubSub(): Peer {
+  // One listener per subscriber on one event target: no leak, so no warning past 10.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  const pubsub = createPubSub<{ transitions: [unknown] }>({ eventTarget });
+  let subscribers = 0;
+  const yoga = createYoga({
+    schema: createSchema({
+      typeDefs: PEER_TYPE_DEFS,
+      resolvers: {
+        Subscription: {
+          transitions: {
+            // Counted as subscribed when asked (never uncounted): the client also waits for a probe to reach everyone.
+            subscribe: () => {
+              subscribers++;
+              return pubsub.subscribe('transitions');
+            },
+            resolve: (transition: unknown) => transition,
+          },
+        },
+      },
+    }),
+    logging: 'error',
+    landingPage: false,
+    graphiql: false,
+  });
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/publish') {
+      void readBody(req).then((payload) => {
+        pubsub.publish('transitions', transitionOf(payload));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+      return;
+    }
+    void yoga(req, res);
+  });
+  interface Enveloped extends ExecutionArgs {
+    readonly rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+  }
+  useServer(
+    {
+      execute: (args) => (args as Enveloped).rootValue.execute(args) as never,
+      subscribe: (args) => (args as Enveloped).rootValue.subscribe(args) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const args: Enveloped = { schema, operationName: params.operationName, document: parse(params.query), variableValues: params.variables, contextValue: await contextFactory(), rootValue: { execute, subscribe } };
+        const errors = validate(args.schema, args.document);
+        return errors.length > 0 ? errors : args;
+      },
+    },
+    new WebSocketServer({ server, path: '/graphql' }),
+  );
+  return { server, subscribers: () => subscribers };
+}
+
+/** mercurius (fastify) with its own subscriptions over WebSocket (graphql-transport-ws). */
+async function startMercurius(): Promise<{ port: number; subscribers: () => number }> {
+  const [{ default: Fastify }, { default: mercurius }] = await Promise.all([import('fastify'), import('mercurius')]);
+  const app = Fastify({ logger: false });
+  let subscribers = 0;
+  await app.register(mercurius, {
+    schema: PEER_TYPE_DEFS,
+    resolvers: {
+      Subscription: {
+        transitions: {
+          subscribe: async (_root: unknown, _args: unknown, { pubsub }: { pubsub: { subscribe: (topic: string) => Promise<AsyncIterable<unknown>> } }) => {
+            const source = await pubsub.subscribe('TRANSITIONS');
+            subscribers++;
+            return source;
+          },
+        },
+      },
+    },
+    subscription: true,
+    graphiql: false,
+  });
+  app.post('/publish', async (request) => {
+    await app.graphql.pubsub.publish({ topic: 'TRANSITIONS', payload: { transitions: (request.body as { data: { transitions: unknown } }).data.transitions } });
+    return { ok: true };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address() as AddressInfo;
+  return { port: address.port, subscribers: () => subscribers };
+}
+
 // ---- Transit ------------------------------------------------------------------------------------
 
 async function startTransit(): Promise<{ port: number; subscribers: () => number }> {
@@ -182,7 +305,17 @@ async function main(kind: ServerKind): Promise<void> {
       ({ port, subscribers } = await startTransit());
       break;
     case 'yoga':
-      port = await listen(startYogaBaseline());
+    case 'yoga-jit':
+      port = await listen(startYogaBaseline(kind === 'yoga-jit'));
+      break;
+    case 'yoga-pubsub': {
+      const peer = startYogaPubSub();
+      port = await listen(peer.server);
+      subscribers = peer.subscribers;
+      break;
+    }
+    case 'mercurius':
+      ({ port, subscribers } = await startMercurius());
       break;
     case 'echo':
       port = await listen(startEcho());
@@ -194,7 +327,7 @@ async function main(kind: ServerKind): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown server kind ${String(kind)}: transit, yoga, echo or broadcast`);
+      throw new Error(`unknown server kind ${String(kind)}: transit, yoga, yoga-jit, echo, broadcast, yoga-pubsub or mercurius`);
   }
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -208,8 +341,11 @@ async function main(kind: ServerKind): Promise<void> {
     if (message !== 'stats') return;
     const cpu = process.cpuUsage(cpuFrom);
     const elu = performance.eventLoopUtilization(eluFrom);
+    const wallMs = performance.now() - wallFrom;
     const stats: ServerStats = {
-      cpu: (cpu.user + cpu.system) / 1_000 / (performance.now() - wallFrom),
+      cpu: (cpu.user + cpu.system) / 1_000 / wallMs,
+      cpuMicros: cpu.user + cpu.system,
+      wallMs,
       elu: elu.utilization,
       heapUsedBytes: process.memoryUsage().heapUsed,
       rssBytes: process.memoryUsage().rss,

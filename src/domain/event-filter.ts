@@ -1,5 +1,5 @@
 /**
- * Which events a reader asked for: the `events` query and the `events` subscription filter alike
+ * Which items a reader asked for: the `events` query, and the `transitions` and `events` subscriptions
  * (an event concerns every host of its migration, not only the one it names).
  */
 import type { EngineEvent } from './model.js';
@@ -11,10 +11,17 @@ export interface EventFilter {
   readonly type?: EventType | null;
 }
 
+/** What a transition and an event have in common, for filtering. */
+export interface Concerning {
+  readonly vmId: string | null;
+  readonly hostIds: readonly string[];
+}
+
+/** Whether an item (transition or event) concerns the VM and host a reader filters on. */
+export function concerns(item: Concerning, filter: Omit<EventFilter, 'type'>): boolean {
+  return (filter.vmId == null || item.vmId === filter.vmId) && (filter.hostId == null || item.hostIds.includes(filter.hostId));
+}
+
 export function matchesEvent(e: EngineEvent, filter: EventFilter): boolean {
-  return (
-    (filter.vmId == null || e.vmId === filter.vmId) &&
-    (filter.hostId == null || e.hostIds.includes(filter.hostId)) &&
-    (filter.type == null || e.type === filter.type)
-  );
+  return concerns(e, filter) && (filter.type == null || e.type === filter.type);
 }

@@ -104,3 +104,57 @@ describe('a transitions stream', () => {
     expect(feeds.subscriberCount).toBe(0);
   });
 });
+
+describe('the streams a change reaches', () => {
+  /** What a stream has waiting: the seqs of the transitions pushed to it (never pulled here). */
+  const waiting = (stream: unknown) => (stream as { waiting: number }).waiting;
+
+  it('should hand a transition to every stream whose filter it matches, once each, and to no other', () => {
+    let now = Date.UTC(2030, 0, 1);
+    const table = new MigrationTable({ epoch: 'e1', clock: () => now++, hostTimeoutMs: 60_000, migrationStartTimeoutMs: 30_000, maxAttempts: 3, historyLimit: 100 });
+    const feeds = new TableFeeds(table, { bufferItems: 100 });
+    for (const hostId of ['host-a', 'host-b']) table.registerHost({ hostId });
+    const streams = {
+      all: feeds.transitions({}),
+      vm1: feeds.transitions({ vmId: 'vm-1' }),
+      vm2: feeds.transitions({ vmId: 'vm-2' }),
+      hostA: feeds.transitions({ hostId: 'host-a' }),
+      hostB: feeds.transitions({ hostId: 'host-b' }),
+      vm1OnA: feeds.transitions({ vmId: 'vm-1', hostId: 'host-a' }),
+      vm1OnB: feeds.transitions({ vmId: 'vm-1', hostId: 'host-b' }),
+    };
+    const before = table.latestSeq;
+    const result = table.reportVmStatuses({ hostId: 'host-a', vms: [{ vmId: 'vm-1', status: 'UP' }] });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    const made = table.transitionsAfter(before);
+    if (!made.ok) throw new Error('evicted');
+    const one = made.items.filter((t) => t.vmId === 'vm-1').length;
+    expect(one).toBe(1);
+    expect(Object.fromEntries(Object.entries(streams).map(([name, stream]) => [name, waiting(stream)]))).toEqual({
+      all: made.items.length,
+      vm1: 1,
+      vm2: 0,
+      hostA: made.items.filter((t) => t.hostIds.includes('host-a')).length,
+      hostB: made.items.filter((t) => t.hostIds.includes('host-b')).length,
+      vm1OnA: 1,
+      vm1OnB: 0,
+    });
+  });
+
+  it("should hand a host agent's orders to that host's streams only", () => {
+    let now = Date.UTC(2030, 0, 1);
+    const table = new MigrationTable({ epoch: 'e1', clock: () => now++, hostTimeoutMs: 60_000, migrationStartTimeoutMs: 30_000, maxAttempts: 3, historyLimit: 100 });
+    const feeds = new TableFeeds(table, { bufferItems: 100 });
+    table.reportVmStatuses({ hostId: 'host-a', vms: [{ vmId: 'vm-1', status: 'UP' }], full: true });
+    const agents = Array.from({ length: 50 }, (_, i) => `host-${i}`);
+    for (const hostId of ['host-b', ...agents]) table.registerHost({ hostId });
+    const others = agents.map((hostId) => feeds.hostCommands(hostId));
+    const mine = [feeds.hostCommands('host-a'), feeds.hostCommands('host-a')];
+    const migrated = table.migrateVm({ vmId: 'vm-1', destinationHostId: 'host-b' });
+    if (!migrated.ok) throw new Error(JSON.stringify(migrated.errors));
+    expect(mine.map(waiting)).toEqual([1, 1]);
+    expect(others.map(waiting).reduce((a, b) => a + b, 0)).toBe(0);
+    for (const stream of [...mine, ...others]) void stream.return?.();
+    expect(feeds.subscriberCount).toBe(0);
+  });
+});

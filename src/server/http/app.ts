@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import { DECISION_RULES } from '../../domain/decision-table.js';
 import type { Millis } from '../../domain/model.js';
@@ -26,7 +26,8 @@ import { useUniformBadRequests } from './http-refusals.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import type { ListSizes } from '../security/cost-limit.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
-import { useSharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
+import { sharedSubscriptionResults } from '../subscriptions/shared-subscription-results.js';
+import { useSseBroadcast } from '../subscriptions/sse.js';
 import { startTicking } from '../tick.js';
 import { attachWebSocket, type WebSocketEndpoint } from '../subscriptions/websocket.js';
 
@@ -105,6 +106,17 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   const context: Context = { table, feeds };
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
   const metrics = createMetrics(table, { subscribers: () => feeds.subscriberCount });
+  // Subscription results executed and serialized once per item and operation, written by the
+  // broadcast path to graphql-ws and SSE subscribers; their resolvers may read only the shared context.
+  const subscriptions = sharedSubscriptionResults({
+    sharedContextKeys: Object.keys(context),
+    // As yoga masks every other result (`maskedErrors: { isDev: false }`, its default message), and logs what it masks.
+    maskError: (error) => {
+      const masked = maskError(error, 'Unexpected error.', false);
+      if (masked !== error) yoga.logger.error(error);
+      return masked;
+    },
+  });
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
@@ -121,7 +133,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     // The origin policy is Transit's own (cors.ts, in the security plugins): yoga's lets every origin in.
     cors: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
+    plugins: [metrics.plugin, useCompiledExecution(), subscriptions.plugin, useSseBroadcast(subscriptions), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
   });
 
   logError = (message, error) => yoga.logger.error(message, error);
@@ -163,7 +175,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       });
       // Attached once listening: a busy port is then one error for `start` to reject with, not
       // also an unhandled 'error' the WebSocket server re-emits (a stack trace before the message).
-      webSocket = attachWebSocket(yoga, server, { ...security.webSocket, onAuthenticated: (socket) => connections.authenticated(socket) });
+      webSocket = attachWebSocket(yoga, server, { ...security.webSocket, onAuthenticated: (socket) => connections.authenticated(socket) }, subscriptions);
       stopTicking = startTicking(table, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;

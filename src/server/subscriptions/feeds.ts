@@ -1,14 +1,19 @@
 /**
  * The subscriptions' streams over the migration table (`Feeds`): each subscriber gets its own
- * bounded `SubscriberStream`, fed by a table listener.
+ * bounded `SubscriberStream`, fed from one listener on the table's changes (`ChangeSource`: the
+ * table itself, or any other source of its ChangeSets in the table's order).
  *
- * No gap, no duplicate: a stream notes the table's latest sequence number and registers its
- * listener in one synchronous step, so no change can fall between them (the table changes only
- * inside a command, which runs to completion on this thread). The backlog is then exactly the
- * kept items in (after, latest], read page by page, and the live items are exactly those above
- * latest, in the order the table made them.
+ * No gap, no duplicate: a stream notes the table's latest sequence number and registers in one
+ * synchronous step, so no change can fall between them (the table changes only inside a command,
+ * which runs to completion on this thread). The backlog is then exactly the kept items in
+ * (after, latest], read page by page, and the live items are exactly those above latest, in the
+ * order the table made them.
+ *
+ * Only the streams a change can concern hear of it: streams are indexed by the VM or host they
+ * filter on (`hostCommands` by host), so a change costs work per interested subscriber, not per
+ * subscriber (a thousand host agents do not each look at every order).
  */
-import { matchesEvent } from '../../domain/event-filter.js';
+import { concerns, type Concerning } from '../../domain/event-filter.js';
 import type { GraphQLError } from 'graphql';
 import type { ReadAfter } from '../../domain/table/bounded-log.js';
 import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
@@ -27,10 +32,67 @@ export interface FeedOptions {
 
 const DEFAULT_PAGE_ITEMS = 256;
 
-const matchesTransition = ({ vmId, hostId }: FeedFilter) => (t: Transition) =>
-  (vmId == null || t.vmId === vmId) && (hostId == null || t.hostIds.includes(hostId));
+/** Where the feeds hear of the table's changes, in the table's order. */
+export interface ChangeSource {
+  subscribe(listener: (changes: ChangeSet) => void): () => void;
+}
 
-const eventsOf = (filter: FeedFilter) => (e: EngineEvent) => matchesEvent(e, filter);
+const matchesFilter = (filter: FeedFilter) => (item: Concerning) => concerns(item, filter);
+
+type Sink<T> = SubscriberStream<T>;
+
+/**
+ * The open streams of one kind, indexed by what they filter on: a stream filtering on a VM (and
+ * maybe a host too) sits under its VM, one filtering on a host only under its host, one without
+ * filter in `all`. Each stream is under exactly one key, so it hears an item at most once.
+ */
+class StreamIndex<T> {
+  readonly all = new Set<Sink<T>>();
+  readonly byVm = new Map<string, Map<Sink<T>, string | null>>();
+  readonly byHost = new Map<string, Set<Sink<T>>>();
+
+  get size(): number {
+    return this.all.size + this.byVm.size + this.byHost.size;
+  }
+
+  add(stream: Sink<T>, vmId: string | null | undefined, hostId: string | null | undefined): () => void {
+    if (vmId != null) {
+      let streams = this.byVm.get(vmId);
+      if (streams === undefined) this.byVm.set(vmId, (streams = new Map()));
+      streams.set(stream, hostId ?? null);
+      return () => {
+        streams.delete(stream);
+        if (streams.size === 0 && this.byVm.get(vmId) === streams) this.byVm.delete(vmId);
+      };
+    }
+    if (hostId != null) {
+      let streams = this.byHost.get(hostId);
+      if (streams === undefined) this.byHost.set(hostId, (streams = new Set()));
+      streams.add(stream);
+      return () => {
+        streams.delete(stream);
+        if (streams.size === 0 && this.byHost.get(hostId) === streams) this.byHost.delete(hostId);
+      };
+    }
+    this.all.add(stream);
+    return () => this.all.delete(stream);
+  }
+
+  /** Hands `item` to every stream it concerns, once each. */
+  dispatch(item: T, vmId: string | null, hostIds: readonly string[]): void {
+    for (const stream of this.all) stream.push(item);
+    if (vmId !== null) {
+      const streams = this.byVm.get(vmId);
+      if (streams !== undefined) for (const [stream, hostId] of streams) if (hostId === null || hostIds.includes(hostId)) stream.push(item);
+    }
+    for (let i = 0; i < hostIds.length; i++) {
+      const hostId = hostIds[i] as string;
+      if (hostIds.indexOf(hostId) !== i) continue; // a host named twice hears the item once
+      const streams = this.byHost.get(hostId);
+      if (streams !== undefined) for (const stream of streams) stream.push(item);
+    }
+  }
+}
 
 /**
  * The kept items with `afterSeq < seq <= untilSeq` that match, a page at a time. When the history
@@ -82,10 +144,17 @@ function fixedBacklog<T>(items: readonly T[]): Backlog<T> {
 export class TableFeeds implements Feeds {
   private readonly open = new Set<SubscriberStream<unknown>>();
   private readonly pageItems: number;
+  private readonly transitionStreams = new StreamIndex<Transition>();
+  private readonly eventStreams = new StreamIndex<EngineEvent>();
+  private readonly commandStreams = new StreamIndex<HostCommand>();
+  /** Removes the one change listener; null while no stream is open. */
+  private unlisten: (() => void) | null = null;
 
   constructor(
     private readonly table: MigrationTable,
     private readonly options: FeedOptions,
+    /** Where changes come from: the table itself unless told otherwise. */
+    private readonly changes: ChangeSource = table,
   ) {
     this.pageItems = options.pageItems ?? DEFAULT_PAGE_ITEMS;
   }
@@ -96,11 +165,11 @@ export class TableFeeds implements Feeds {
   }
 
   transitions(filter: FeedFilter): AsyncIterableIterator<Transition | GraphQLError> {
-    return this.resumable(filter, (seq, limit) => this.table.transitionsAfter(seq, limit), (changes) => changes.transitions, matchesTransition(filter));
+    return this.resumable(filter, this.transitionStreams, (seq, limit) => this.table.transitionsAfter(seq, limit), matchesFilter(filter));
   }
 
   events(filter: FeedFilter): AsyncIterableIterator<EngineEvent | GraphQLError> {
-    return this.resumable(filter, (seq, limit) => this.table.eventsAfter(seq, limit), (changes) => changes.events, eventsOf(filter));
+    return this.resumable(filter, this.eventStreams, (seq, limit) => this.table.eventsAfter(seq, limit), matchesFilter(filter));
   }
 
   /** The orders still pending for the host first (a reconnecting agent misses none), then new ones. */
@@ -108,8 +177,7 @@ export class TableFeeds implements Feeds {
     const pending = this.table.pendingCommands(hostId);
     return this.stream(
       fixedBacklog(pending),
-      (changes) => changes.commands,
-      (command) => command.hostId === hostId,
+      (stream) => this.commandStreams.add(stream, null, hostId),
       `host agent ${hostId} did not read its orders: subscribe again (pending orders are sent first)`,
     );
   }
@@ -119,41 +187,47 @@ export class TableFeeds implements Feeds {
     for (const stream of [...this.open]) stream.end();
   }
 
+  /** One change, handed to the streams it concerns, in the table's order. */
+  private readonly dispatch = (changes: ChangeSet): void => {
+    if (this.transitionStreams.size > 0) for (const t of changes.transitions) this.transitionStreams.dispatch(t, t.vmId, t.hostIds);
+    if (this.eventStreams.size > 0) for (const e of changes.events) this.eventStreams.dispatch(e, e.vmId, e.hostIds);
+    if (this.commandStreams.size > 0) for (const c of changes.commands) this.commandStreams.dispatch(c, null, [c.hostId]);
+  };
+
   private resumable<T extends { seq: number }>(
     filter: FeedFilter,
+    index: StreamIndex<T>,
     read: (afterSeq: number, limit: number) => ReadAfter<T>,
-    pick: (changes: ChangeSet) => readonly T[],
     matches: (item: T) => boolean,
   ): AsyncIterableIterator<T | GraphQLError> {
     const tooSlow = 'fell too far behind: resume with the cursor of the last item received';
-    if (filter.after == null) return this.stream(null, pick, matches, tooSlow);
+    const register = (stream: SubscriberStream<T>) => index.add(stream, filter.vmId, filter.hostId);
+    if (filter.after == null) return this.stream(null, register, tooSlow);
     const after = logPosition(this.table, filter.after);
     if (typeof after !== 'number') return this.refused(after);
-    // Same synchronous step as the listener registration in `stream`: nothing happens in between.
+    // Same synchronous step as the registration in `stream`: nothing happens in between.
     const backlog = historyBacklog(read, after, this.table.latestSeq, matches);
-    return this.stream(backlog, pick, matches, tooSlow);
+    return this.stream(backlog, register, tooSlow);
   }
 
-  private stream<T>(
-    backlog: Backlog<T> | null,
-    pick: (changes: ChangeSet) => readonly T[],
-    matches: (item: T) => boolean,
-    tooSlowMessage: string,
-  ): SubscriberStream<T> {
-    let unsubscribe = (): void => undefined;
+  private stream<T>(backlog: Backlog<T> | null, register: (stream: SubscriberStream<T>) => () => void, tooSlowMessage: string): SubscriberStream<T> {
+    let unregister = (): void => undefined;
     const stream: SubscriberStream<T> = new SubscriberStream<T>({
       capacity: this.options.bufferItems,
       pageItems: this.pageItems,
       backlog,
       tooSlow: () => requestError(RequestErrorCode.SUBSCRIBER_TOO_SLOW, `subscriber ${tooSlowMessage} (more than ${this.options.bufferItems} items waiting)`),
       onClose: () => {
-        unsubscribe();
+        unregister();
         this.open.delete(stream as SubscriberStream<unknown>);
+        if (this.open.size === 0) {
+          this.unlisten?.();
+          this.unlisten = null;
+        }
       },
     });
-    unsubscribe = this.table.subscribe((changes) => {
-      for (const item of pick(changes)) if (matches(item)) stream.push(item);
-    });
+    this.unlisten ??= this.changes.subscribe(this.dispatch);
+    unregister = register(stream);
     this.open.add(stream as SubscriberStream<unknown>);
     return stream;
   }

@@ -8,6 +8,10 @@
  * reads slower than the table changes, or not at all, so the transport stopped pulling), the
  * queue is dropped, the table listener removed, and the stream ends with SUBSCRIBER_TOO_SLOW.
  * Nothing is lost: the table keeps its history, and the client resumes from its last cursor.
+ *
+ * Two ways to read it, the same deliveries in the same order: pulled as an async iterator (`next`),
+ * or polled by a transport that writes the deliveries itself (`poll`, woken by `onReady`): the
+ * broadcast path (delivery.ts), which writes a result serialized once to every subscriber's socket.
  */
 import { GraphQLError } from 'graphql';
 import type { Delivery } from '../../schema/errors.js';
@@ -43,6 +47,8 @@ export class SubscriberStream<T> implements AsyncIterableIterator<Delivery<T>> {
   private closed = false;
   private done = false;
   private wake: (() => void) | null = null;
+  /** Push mode: told whenever something may have become due (an item, the end). */
+  private ready: (() => void) | null = null;
 
   constructor(private readonly options: SubscriberStreamOptions<T>) {
     this.backlog = options.backlog;
@@ -84,21 +90,39 @@ export class SubscriberStream<T> implements AsyncIterableIterator<Delivery<T>> {
     this.signal();
   }
 
+  /**
+   * Push mode: `listener` is called (synchronously, from inside the table's command: it must only
+   * schedule work) whenever a delivery may have become due; read them with `poll`.
+   */
+  onReady(listener: () => void): void {
+    this.ready = listener;
+  }
+
+  /**
+   * The next delivery due, without waiting: an item (backlog first, then live), the error that
+   * ends the stream, `DONE` once it is over, or null when nothing is due yet.
+   */
+  poll(): IteratorResult<Delivery<T>, undefined> | null {
+    if (this.done) return DONE;
+    const item = this.take();
+    if (item !== undefined) return { done: false, value: item };
+    if (this.ending !== null) {
+      const error = this.ending;
+      this.ending = null;
+      this.done = true;
+      return { done: false, value: error };
+    }
+    if (this.closed) {
+      this.done = true;
+      return DONE;
+    }
+    return null;
+  }
+
   async next(): Promise<IteratorResult<Delivery<T>, undefined>> {
     for (;;) {
-      if (this.done) return DONE;
-      const item = this.take();
-      if (item !== undefined) return { done: false, value: item };
-      if (this.ending !== null) {
-        const error = this.ending;
-        this.ending = null;
-        this.done = true;
-        return { done: false, value: error };
-      }
-      if (this.closed) {
-        this.done = true;
-        return DONE;
-      }
+      const due = this.poll();
+      if (due !== null) return due;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
@@ -146,5 +170,6 @@ export class SubscriberStream<T> implements AsyncIterableIterator<Delivery<T>> {
     const wake = this.wake;
     this.wake = null;
     wake?.();
+    this.ready?.();
   }
 }

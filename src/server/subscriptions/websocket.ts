@@ -1,8 +1,19 @@
 /**
- * graphql-ws over `ws` on the HTTP server's port and the GraphQL path, wired through yoga's envelop
- * pipeline (`yoga.getEnveloped`, as yoga's graphql-ws example does): parsing, validation, the query
- * limits, context, authorization, error masking apply to WebSocket operations exactly as to HTTP
- * and SSE ones.
+ * GraphQL over WebSocket (the `graphql-transport-ws` protocol of graphql-ws) on the HTTP server's
+ * port and the GraphQL path, wired through yoga's envelop pipeline (`yoga.getEnveloped`): parsing,
+ * validation, the query limits, context, authorization, error masking apply to WebSocket
+ * operations exactly as to HTTP and SSE ones.
+ *
+ * This is Transit's own server side of the protocol, not graphql-ws's `useServer`: graphql-ws's
+ * server serializes every `next` message of every subscriber itself (`stringifyMessage`, the whole
+ * result again per socket), awaits each message's write callback before pulling the subscriber's
+ * next item (one write, one system call and a chain of promises per message per socket), and takes
+ * only a string per message, so it cannot write one serialized result to a thousand sockets. Here
+ * a subscription whose source is a subscriber stream is written by the broadcast path
+ * (delivery.ts): the result serialized once per operation, the frames of one socket written
+ * together. The protocol is graphql-ws's, message for message and close code for close code; its
+ * own `parseMessage` reads every incoming message, and graphql-ws's client (GraphiQL's too) is
+ * what the tests speak.
  *
  * What only a socket needs is here:
  * - the credential comes once, in `connection_init` (`connectionParams.authorization`:
@@ -17,42 +28,37 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
+import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RequestErrorCode, requestError } from '../../schema/errors.js';
-import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
 import { bearerToken, type Authenticator } from '../security/authentication.js';
 import type { Principal } from '../security/credentials.js';
 import { withoutHttp } from '../security/refusal.js';
+import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
+import { Delivery, type FrameSink } from './delivery.js';
+import { serializeResult, wsNextHead, type EncodedResult } from './encoded-result.js';
+import type { SharedSubscriptions } from './shared-subscription-results.js';
 
 /** Close code of a connection beyond `maxConnectionsPerCredential` (private range; graphql-ws clients retry with backoff). */
 export const TOO_MANY_CONNECTIONS_FOR_CREDENTIAL = 4029;
-
-/** Execution arguments carrying the enveloped `execute`/`subscribe` of this very operation. */
-interface EnvelopedExecutionArgs extends ExecutionArgs {
-  readonly rootValue: {
-    readonly execute: (args: ExecutionArgs) => unknown;
-    readonly subscribe: (args: ExecutionArgs) => unknown;
-  };
-}
 
 export interface WebSocketOptions {
   /** The principal of a `connection_init`'s bearer token; null refuses the connection. */
   readonly authenticate: Authenticator;
   /** Which browser pages may open a socket (the same policy as CORS for HTTP). */
   readonly origins: OriginPolicy;
+  /** Connections one credential may hold open (not applied in open mode); one more is closed with 4029. */
+  readonly maxConnectionsPerCredential: number;
+  /** Told when a connection's `connection_init` is accepted (the connection policy stops treating it as pending). */
+  readonly onAuthenticated?: (socket: Socket) => void;
   /** Largest message, in bytes. */
   readonly maxPayloadBytes: number;
   /** Time a new connection has to send `connection_init`, in ms. */
   readonly initTimeoutMs: number;
   /** Operations one connection may have open at once. */
   readonly maxOperations: number;
-  /** Connections one credential may hold open (not applied in open mode); one more is closed with 4029. */
-  readonly maxConnectionsPerCredential: number;
-  /** Told when a connection's `connection_init` is accepted (the connection policy stops treating it as pending). */
-  readonly onAuthenticated?: (socket: Socket) => void;
   /** Ping interval, in ms; a socket that does not answer within one more is dropped. */
   readonly keepAliveMs?: number;
 }
@@ -62,93 +68,311 @@ export interface WebSocketEndpoint {
   close(): Promise<void>;
 }
 
+/** Open connections by credential name (docs/contract.md §11); open mode is not counted. */
+class ConnectionsPerCredential {
+  private readonly held = new Map<string, number>();
 
-const stripHttp = (result: ExecutionResult): ExecutionResult =>
-  result.errors === undefined ? result : { ...result, errors: result.errors.map(withoutHttp) };
+  constructor(private readonly max: number) {}
+
+  /** Counts one more connection of the principal; false when it holds `max` already. */
+  acquire(principal: Principal): boolean {
+    if (principal.open) return true;
+    const held = this.held.get(principal.name) ?? 0;
+    if (held >= this.max) return false;
+    this.held.set(principal.name, held + 1);
+    return true;
+  }
+
+  release(principal: Principal): void {
+    if (principal.open) return;
+    const left = (this.held.get(principal.name) ?? 1) - 1;
+    if (left === 0) this.held.delete(principal.name);
+    else this.held.set(principal.name, left);
+  }
+}
+
+/** Every message is JSON text: a text frame, even when written from a buffer. */
+const TEXT = { binary: false } as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const errorsJson = (errors: readonly GraphQLError[]): string => JSON.stringify(errors.map((error) => withoutHttp(error).toJSON()));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
+type AnyYoga = YogaServerInstance<any, any>;
+
+/** An operation open on a connection: how to stop it when the client completes it or leaves. */
+interface Operation {
+  stop(): void;
+}
+
+/** One socket speaking graphql-transport-ws. */
+class Connection {
+  private initReceived = false;
+  private acknowledged = false;
+  private principal: Principal | null = null;
+  private connectionParams: Record<string, unknown> | undefined;
+  /** Open operations by id; null while one is being set up. */
+  private readonly operations = new Map<string, Operation | null>();
+  private readonly deliveries = new Set<Delivery>();
+  private corked = false;
+  private readonly initTimer: NodeJS.Timeout | null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly request: IncomingMessage,
+    private readonly yoga: AnyYoga,
+    private readonly options: WebSocketOptions,
+    private readonly subscriptions: SharedSubscriptions | null,
+    private readonly perCredential: ConnectionsPerCredential,
+  ) {
+    const raw = request.socket as Socket;
+    raw.on('drain', () => {
+      for (const delivery of this.deliveries) delivery.resume();
+    });
+    this.initTimer =
+      options.initTimeoutMs > 0 && Number.isFinite(options.initTimeoutMs)
+        ? setTimeout(() => {
+            if (!this.initReceived) this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+          }, options.initTimeoutMs)
+        : null;
+    socket.on('message', (data: RawData) => {
+      this.onMessage(String(data)).catch(() => this.close(CloseCode.InternalServerError, 'Internal server error'));
+    });
+  }
+
+  /** Room in the socket's buffer: below its high-water mark. */
+  get writable(): boolean {
+    return this.socket.readyState === this.socket.OPEN && !(this.request.socket as Socket).writableNeedDrain;
+  }
+
+  /** Sends a message; the frames of one turn of the event loop leave in one write (cork). */
+  send(data: string | Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.corked) {
+      const raw = this.request.socket as Socket;
+      this.corked = true;
+      raw.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        raw.uncork();
+      });
+    }
+    this.socket.send(data, TEXT);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  /** The socket closed: every operation stops. */
+  closed(): void {
+    if (this.initTimer !== null) clearTimeout(this.initTimer);
+    if (this.principal !== null) this.perCredential.release(this.principal);
+    this.principal = null;
+    const open = [...this.operations.values()];
+    this.operations.clear();
+    for (const operation of open) operation?.stop();
+  }
+
+  private async onMessage(data: string): Promise<void> {
+    let message: ReturnType<typeof parseMessage>;
+    try {
+      message = parseMessage(data);
+    } catch {
+      return this.close(CloseCode.BadRequest, 'Invalid message received');
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit: {
+        if (this.initReceived) return this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+        this.initReceived = true;
+        if (isObject(message.payload)) this.connectionParams = message.payload;
+        const params = this.connectionParams ?? {};
+        const principal = this.options.authenticate(bearerToken(params.authorization ?? params.Authorization));
+        if (principal === null) return this.close(CloseCode.Forbidden, 'Forbidden');
+        if (!this.perCredential.acquire(principal)) {
+          const reason = `credential ${principal.name} holds ${this.options.maxConnectionsPerCredential} connections already`;
+          return this.close(TOO_MANY_CONNECTIONS_FOR_CREDENTIAL, reason.slice(0, 120));
+        }
+        this.principal = principal;
+        this.options.onAuthenticated?.(this.request.socket);
+        this.acknowledged = true;
+        return this.send(JSON.stringify({ type: MessageType.ConnectionAck }));
+      }
+      case MessageType.Ping:
+        return this.send(JSON.stringify(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }));
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe: {
+        if (!this.acknowledged) return this.close(CloseCode.Unauthorized, 'Unauthorized');
+        const { id, payload } = message;
+        if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+        this.operations.set(id, null);
+        try {
+          await this.run(id, payload);
+        } catch (error) {
+          this.operations.delete(id);
+          throw error;
+        }
+        return;
+      }
+      case MessageType.Complete: {
+        const operation = this.operations.get(message.id);
+        this.operations.delete(message.id);
+        operation?.stop();
+        return;
+      }
+      default:
+        // A server-to-client message (next, error, connection_ack) sent by the client.
+        return this.close(CloseCode.InternalServerError, `Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  private isOpen(id: string): boolean {
+    return this.operations.has(id);
+  }
+
+  private sendError(id: string, errors: readonly GraphQLError[]): void {
+    if (!this.operations.delete(id)) return;
+    this.send(`{"id":${JSON.stringify(id)},"type":"error","payload":${errorsJson(errors)}}`);
+  }
+
+  private sendNext(id: string, result: ExecutionResult): void {
+    this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${serializeResult(result)}}`);
+  }
+
+  private complete(id: string): void {
+    if (!this.operations.delete(id)) return;
+    this.send(`{"id":${JSON.stringify(id)},"type":"complete"}`);
+  }
+
+  private async run(id: string, payload: SubscribePayload): Promise<void> {
+    // This operation is already counted.
+    if (this.operations.size > this.options.maxOperations) {
+      return this.sendError(id, [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${this.options.maxOperations} operations open: complete one first`)]);
+    }
+    const { schema, execute, subscribe, contextFactory, parse, validate } = this.yoga.getEnveloped({
+      connectionParams: this.connectionParams,
+      extra: { socket: this.socket, request: this.request },
+      req: this.request,
+      socket: this.socket,
+      params: payload,
+      principal: this.principal,
+    });
+    let document: ExecutionArgs['document'];
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      // A syntax error or a refused token count is the operation's error, not the connection's.
+      if (!(error instanceof GraphQLError)) throw error;
+      const coded = error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : error;
+      return this.sendError(id, [coded]);
+    }
+    const validationErrors = validate(schema, document);
+    if (validationErrors.length > 0) return this.sendError(id, validationErrors);
+    const operation = getOperationAST(document, payload.operationName);
+    if (operation === null || operation === undefined) return this.sendError(id, [new GraphQLError('Unable to identify operation')]);
+    const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: await contextFactory() };
+    const result = (await (operation.operation === 'subscription' ? subscribe(args) : execute(args))) as ExecutionResult | AsyncIterable<ExecutionResult>;
+    if (!isAsyncIterable(result)) {
+      if (!this.isOpen(id)) return;
+      this.sendNext(id, result);
+      return this.complete(id);
+    }
+    const iterator = result[Symbol.asyncIterator]();
+    const release = () => void iterator.return?.()?.catch(() => undefined);
+    if (!this.isOpen(id)) return release(); // completed by the client meanwhile
+    const handle = this.subscriptions?.take(args.contextValue as object) ?? null;
+    if (handle !== null && this.subscriptions !== null) return this.broadcast(id, handle, release);
+    this.operations.set(id, { stop: release });
+    try {
+      for (let step = await iterator.next(); step.done !== true; step = await iterator.next()) {
+        if (!this.isOpen(id)) break;
+        this.sendNext(id, step.value);
+      }
+    } catch (error) {
+      const original = error instanceof Error ? error : new Error(String(error));
+      return this.sendError(id, [new GraphQLError(original.message, { originalError: original })]);
+    }
+    this.complete(id);
+  }
+
+  /** The broadcast path: the subscriber's stream written by a Delivery, shared bytes per result. */
+  private broadcast(id: string, handle: NonNullable<ReturnType<SharedSubscriptions['take']>>, release: () => void): void {
+    const head = wsNextHead(id);
+    const writable = () => this.writable;
+    const sink: FrameSink = {
+      get writable() {
+        return writable();
+      },
+      write: (result: EncodedResult) => this.send(result.wsNext(id, head)),
+      complete: () => this.complete(id),
+      fail: (error) => {
+        const original = error instanceof Error ? error : new Error(String(error));
+        this.sendError(id, [new GraphQLError('Unexpected error.', { originalError: original })]);
+      },
+    };
+    const delivery: Delivery = new Delivery(handle.stream, handle.encode, sink, (this.subscriptions as SharedSubscriptions).scheduler, () => {
+      this.deliveries.delete(delivery);
+      release();
+    });
+    this.deliveries.add(delivery);
+    this.operations.set(id, { stop: () => delivery.stop() });
+  }
+}
 
 export function attachWebSocket(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
-  yoga: YogaServerInstance<any, any>,
+  yoga: AnyYoga,
   server: Server,
-  { authenticate, origins, maxPayloadBytes, initTimeoutMs, maxOperations, maxConnectionsPerCredential, onAuthenticated = () => undefined, keepAliveMs = 12_000 }: WebSocketOptions,
+  options: WebSocketOptions,
+  /** The broadcast path; without it every subscription is pulled and written message by message. */
+  subscriptions: SharedSubscriptions | null = null,
 ): WebSocketEndpoint {
+  const { maxPayloadBytes, keepAliveMs = 12_000 } = options;
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: maxPayloadBytes,
+    handleProtocols: (protocols: Set<string>) => handleProtocols(protocols),
     verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) =>
-      upgradeAllowed(origins, req) ? done(true) : done(false, 403, 'Forbidden: a page of this origin may not open a WebSocket'),
+      upgradeAllowed(options.origins, req) ? done(true) : done(false, 403, 'Forbidden: a page of this origin may not open a WebSocket'),
   });
-  // Keyed by graphql-ws's per-connection context object, which lives as long as the socket.
-  const principals = new WeakMap<object, Principal>();
-  /** Open connections by credential name (docs/contract.md §11). */
-  const connectionsOf = new Map<string, number>();
-  const disposable = useServer(
-    {
-      connectionInitWaitTimeout: initTimeoutMs,
-      onConnect: (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const principal = authenticate(bearerToken(params.authorization ?? params.Authorization));
-        if (principal === null) return false; // 4403 Forbidden
-        if (!principal.open) {
-          const held = connectionsOf.get(principal.name) ?? 0;
-          if (held >= maxConnectionsPerCredential) {
-            ctx.extra.socket.close(TOO_MANY_CONNECTIONS_FOR_CREDENTIAL, `credential ${principal.name} holds ${maxConnectionsPerCredential} connections already`.slice(0, 120));
-            return false;
-          }
-          connectionsOf.set(principal.name, held + 1);
-        }
-        principals.set(ctx, principal);
-        onAuthenticated(ctx.extra.request.socket);
-        return true;
-      },
-      onClose: (ctx) => {
-        const principal = principals.get(ctx);
-        if (principal === undefined || principal.open) return;
-        principals.delete(ctx);
-        const left = (connectionsOf.get(principal.name) ?? 1) - 1;
-        if (left === 0) connectionsOf.delete(principal.name);
-        else connectionsOf.set(principal.name, left);
-      },
-      execute: (args) => (args as EnvelopedExecutionArgs).rootValue.execute(args) as never,
-      subscribe: (args) => (args as EnvelopedExecutionArgs).rootValue.subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
-        // graphql-ws has already registered this operation.
-        if (Object.keys(ctx.subscriptions).length > maxOperations) {
-          return [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${maxOperations} operations open: complete one first`)];
-        }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          principal: principals.get(ctx) ?? null,
-        });
-        let document: ExecutionArgs['document'];
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          // A syntax error or a refused token count is the operation's error, not the connection's.
-          if (!(error instanceof GraphQLError)) throw error;
-          return [error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : withoutHttp(error)];
-        }
-        const args: EnvelopedExecutionArgs = {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length > 0) return errors.map(withoutHttp);
-        return args;
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => stripHttp(result as ExecutionResult),
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => withoutHttp(error as GraphQLError).toJSON()),
+  const perCredential = new ConnectionsPerCredential(options.maxConnectionsPerCredential);
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    socket.once('error', () => socket.close(CloseCode.InternalServerError, 'Internal server error'));
+    const connection = new Connection(socket, request, yoga, options, subscriptions, perCredential);
+    // Keep-alive: a ping every `keepAliveMs`; a socket that does not answer within one more is dropped.
+    let pongWait: NodeJS.Timeout | null = null;
+    const pinger =
+      keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+        ? setInterval(() => {
+            if (socket.readyState !== socket.OPEN) return;
+            pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+            socket.once('pong', () => {
+              if (pongWait !== null) clearTimeout(pongWait);
+              pongWait = null;
+            });
+            socket.ping();
+          }, keepAliveMs)
+        : null;
+    socket.once('close', () => {
+      if (pongWait !== null) clearTimeout(pongWait);
+      if (pinger !== null) clearInterval(pinger);
+      connection.closed();
+    });
+  });
+
+  return {
+    close: async () => {
+      // What is due (the `complete` of every ended subscription) leaves before the sockets close.
+      subscriptions?.scheduler.flushNow();
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
-    wss,
-    keepAliveMs,
-  );
-  return { close: async () => disposable.dispose() };
+  };
 }
