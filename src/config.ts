@@ -69,6 +69,21 @@ export interface Config {
   readonly introspection: boolean;
   /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
   readonly maxReportBatch: number;
+  /**
+   * Clustered mode (docs/contract.md §13): the Redis every Transit process of the cluster shares
+   * (`TRANSIT_REDIS_URL`, `redis://host:port/db`). Null (the default): one process, no dependency.
+   */
+  readonly redisUrl: string | null;
+  /** How long the engine's lease in Redis lasts unless renewed (`TRANSIT_LEASE_TTL_MS`); renewed every third of it. Default 5 000. */
+  readonly leaseTtlMs: number;
+  /**
+   * The URL of this process's `/graphql` as the other processes of the cluster reach it
+   * (`TRANSIT_ADVERTISED_URL`): replicas forward queries and mutations there while this process is
+   * the engine. Null (the default): `http://HOST:PORT/graphql`, with the port actually bound.
+   */
+  readonly advertisedUrl: string | null;
+  /** Prefix of every Redis key of the cluster (`TRANSIT_REDIS_KEY_PREFIX`), so two clusters can share one Redis. Default `transit`. */
+  readonly redisKeyPrefix: string;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -94,6 +109,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   mutationBurst: 200,
   introspection: true,
   maxReportBatch: DEFAULT_INPUT_LIMITS.maxBatchSize,
+  redisUrl: null,
+  leaseTtlMs: 5_000,
+  advertisedUrl: null,
+  redisKeyPrefix: 'transit',
 });
 
 /**
@@ -138,6 +157,19 @@ const ENVIRONMENT = z
     TRANSIT_MUTATION_BURST: integer(1).default(DEFAULT_CONFIG.mutationBurst),
     TRANSIT_INTROSPECTION: onOff.default(DEFAULT_CONFIG.introspection),
     TRANSIT_MAX_REPORT_BATCH: integer(1).default(DEFAULT_CONFIG.maxReportBatch),
+    TRANSIT_REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    TRANSIT_LEASE_TTL_MS: integer(100).default(DEFAULT_CONFIG.leaseTtlMs),
+    TRANSIT_ADVERTISED_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+      .optional(),
+    TRANSIT_REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _.:-')
+      .default(DEFAULT_CONFIG.redisKeyPrefix),
   })
   .refine((env) => env.TRANSIT_SUBSCRIBER_BUFFER_ITEMS < env.TRANSIT_HISTORY_LIMIT, {
     message: 'must be below TRANSIT_HISTORY_LIMIT, or a subscriber ended as too slow could not resume from its cursor',
@@ -177,5 +209,9 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     mutationBurst: e.TRANSIT_MUTATION_BURST,
     introspection: e.TRANSIT_INTROSPECTION,
     maxReportBatch: e.TRANSIT_MAX_REPORT_BATCH,
+    redisUrl: e.TRANSIT_REDIS_URL ?? null,
+    leaseTtlMs: e.TRANSIT_LEASE_TTL_MS,
+    advertisedUrl: e.TRANSIT_ADVERTISED_URL ?? null,
+    redisKeyPrefix: e.TRANSIT_REDIS_KEY_PREFIX,
   });
 }

@@ -7,18 +7,21 @@
 import { GraphQLError } from 'graphql';
 import { formatCursor, parseCursor } from '../domain/table/cursor.js';
 import type { MigrationTable } from '../domain/table/table.js';
+
+/** What reading a cursor needs: the engine run it belongs to, and where that run's log stands. */
+export type CursorReader = Pick<MigrationTable, 'epoch' | 'cursor' | 'resolveCursor'>;
 import { RequestErrorCode, requestError } from './errors.js';
 
 /** Default and largest page of `vms`, `migrations` and `events`. */
 export const PAGE_SIZE = Object.freeze({ default: 50, max: 1_000 });
 
-export const logCursor = (table: MigrationTable, seq: number): string => formatCursor(table.epoch, seq);
+export const logCursor = (table: CursorReader, seq: number): string => formatCursor(table.epoch, seq);
 
 /**
  * The sequence number a log cursor stands for, or the error the client receives: RESYNC_REQUIRED
  * for another engine run, INVALID_CURSOR for text this engine did not hand out.
  */
-export function logPosition(table: MigrationTable, cursor: string): number | GraphQLError {
+export function logPosition(table: CursorReader, cursor: string): number | GraphQLError {
   const resolved = table.resolveCursor(cursor);
   if (resolved.ok) return resolved.seq;
   switch (resolved.reason) {
@@ -35,18 +38,18 @@ export function logPosition(table: MigrationTable, cursor: string): number | Gra
 }
 
 /** The sequence number a log cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readLogCursor(table: MigrationTable, cursor: string | null | undefined): number {
+export function readLogCursor(table: CursorReader, cursor: string | null | undefined): number {
   if (cursor == null) return 0;
   const position = logPosition(table, cursor);
   if (position instanceof GraphQLError) throw position;
   return position;
 }
 
-export const pageCursor = (table: MigrationTable, ordinal: number): string =>
+export const pageCursor = (table: CursorReader, ordinal: number): string =>
   Buffer.from(formatCursor(table.epoch, ordinal), 'utf8').toString('base64url');
 
 /** The ordinal a page cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readPageCursor(table: MigrationTable, cursor: string | null | undefined): number {
+export function readPageCursor(table: CursorReader, cursor: string | null | undefined): number {
   if (cursor == null) return 0;
   const position = parseCursor(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (position === null) throw requestError(RequestErrorCode.INVALID_CURSOR, `"${cursor}" is not a page cursor: pass an \`endCursor\` or edge \`cursor\``);

@@ -35,6 +35,12 @@ export const RequestErrorCode = {
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A POST whose content type is not JSON (or another GraphQL-over-HTTP type) (HTTP 415). */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /**
+   * Clustered mode: no engine can apply or answer this now (a takeover is under way, or Redis
+   * cannot be reached, so no process can prove it holds the lease). Nothing was applied; retry
+   * (HTTP 503, `Retry-After`). A subscription ended with it resumes from its last cursor.
+   */
+  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

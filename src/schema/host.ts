@@ -3,13 +3,12 @@
  * by which hosts and operators change a host (`registerHost`, `reportHostStatus`, `reportFenceResult`).
  */
 import type { Vm } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table/table.js';
-import { builder } from './builder.js';
+import { builder, type TableView } from './builder.js';
 import { FenceMethodEnum, HostStatusEnum } from './enums.js';
 import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 /** The VMs on a host, in the order Transit first heard of them (the order of `vms` pages). */
-const vmsOn = (table: MigrationTable, hostId: string): Vm[] =>
+const vmsOn = (table: TableView, hostId: string): Vm[] =>
   table
     .vmIdsOnHost(hostId)
     .map((id) => table.vm(id))

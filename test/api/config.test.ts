@@ -26,6 +26,10 @@ describe('settings from the environment', () => {
       mutationBurst: 200,
       introspection: true,
       maxReportBatch: 10_000,
+      redisUrl: null,
+      leaseTtlMs: 5_000,
+      advertisedUrl: null,
+      redisKeyPrefix: 'transit',
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -54,6 +58,10 @@ describe('settings from the environment', () => {
       TRANSIT_MUTATION_BURST: '40',
       TRANSIT_INTROSPECTION: 'off',
       TRANSIT_MAX_REPORT_BATCH: '2000',
+      TRANSIT_REDIS_URL: 'redis://10.0.0.5:6379/2',
+      TRANSIT_LEASE_TTL_MS: '2000',
+      TRANSIT_ADVERTISED_URL: 'http://transit-1.example:4000/graphql',
+      TRANSIT_REDIS_KEY_PREFIX: 'transit-east',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -79,6 +87,10 @@ describe('settings from the environment', () => {
       mutationBurst: 40,
       introspection: false,
       maxReportBatch: 2_000,
+      redisUrl: 'redis://10.0.0.5:6379/2',
+      leaseTtlMs: 2_000,
+      advertisedUrl: 'http://transit-1.example:4000/graphql',
+      redisKeyPrefix: 'transit-east',
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });
@@ -96,6 +108,10 @@ describe('settings from the environment', () => {
     ['TRANSIT_INTROSPECTION', { TRANSIT_INTROSPECTION: 'maybe' }],
     ['TRANSIT_MAX_DEPTH', { TRANSIT_MAX_DEPTH: '0' }],
     ['TRANSIT_MUTATIONS_PER_SECOND', { TRANSIT_MUTATIONS_PER_SECOND: '-1' }],
+    ['TRANSIT_REDIS_URL', { TRANSIT_REDIS_URL: 'http://127.0.0.1:6379' }],
+    ['TRANSIT_LEASE_TTL_MS', { TRANSIT_LEASE_TTL_MS: '50' }],
+    ['TRANSIT_ADVERTISED_URL', { TRANSIT_ADVERTISED_URL: 'transit-1:4000' }],
+    ['TRANSIT_REDIS_KEY_PREFIX', { TRANSIT_REDIS_KEY_PREFIX: 'has space' }],
   ])('should refuse a bad %s, naming it', (name, env) => {
     expect(() => readConfig(env)).toThrow(name);
   });

@@ -8,6 +8,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
+import { ClusterNode } from '../../cluster/cluster-node.js';
+import { clusterMetricsSource, registerClusterMetrics } from '../../cluster/cluster-metrics.js';
+import { useClusterRouting } from '../../cluster/routing.js';
 import type { Config } from '../../config.js';
 import type { Millis } from '../../domain/model.js';
 import { MigrationTable } from '../../domain/table/table.js';
@@ -16,7 +19,7 @@ import type { Context } from '../../schema/builder.js';
 import { schema } from '../../schema/index.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
-import { serveHealth } from './health.js';
+import { serveHealth, type HealthReport } from './health.js';
 import { createMetrics } from './metrics.js';
 import { useRequestErrorCodes } from './request-error-codes.js';
 import { buildSecurity, OPEN_MODE_WARNING } from '../security/security.js';
@@ -39,10 +42,16 @@ export interface App {
   start(): Promise<{ url: string; port: number }>;
   /** Stops accepting, ends every subscription, closes WebSockets with 1001 and HTTP connections. */
   stop(): Promise<void>;
+  /** The migration table; in clustered mode the one this process owns while it is the engine (throws on a replica). */
   readonly table: MigrationTable;
+  /** Clustered mode (docs/contract.md §13): this process's place in the cluster; null in one process. */
+  readonly cluster: ClusterNode | null;
   /** Subscriptions currently fed by the table. */
   subscriberCount(): number;
 }
+
+/** Whether `host` listens on every interface (the others cannot reach it by that name). */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
 
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
 export const newEpoch = (now: Millis): string => `${now.toString(36)}${randomBytes(4).readUInt32BE(0).toString(36).padStart(7, '0')}`;
@@ -58,25 +67,48 @@ query Overview {
 `;
 
 export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000 }: AppOptions): App {
-  const table = new MigrationTable({
-    epoch: newEpoch(clock()),
-    clock,
-    hostTimeoutMs: config.hostTimeoutMs,
-    migrationStartTimeoutMs: config.migrationStartTimeoutMs,
-    maxAttempts: config.maxAttempts,
-    historyLimit: config.historyLimit,
-    inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
-  });
+  const newTable = (epoch: string) =>
+    new MigrationTable({
+      epoch,
+      clock,
+      hostTimeoutMs: config.hostTimeoutMs,
+      migrationStartTimeoutMs: config.migrationStartTimeoutMs,
+      maxAttempts: config.maxAttempts,
+      historyLimit: config.historyLimit,
+      inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
+    });
   // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
   const security = buildSecurity(config, clock);
-  const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
-  const context: Context = { table, feeds };
+  if (config.redisUrl !== null && config.advertisedUrl === null && isWildcard(config.host)) {
+    throw new Error(`HOST=${config.host} in clustered mode needs TRANSIT_ADVERTISED_URL: the address the other processes reach this one's /graphql at`);
+  }
+  // Clustered mode: the table belongs to whichever process holds the lease; subscriptions read the
+  // change stream; queries and mutations go to the engine. One process: the table is here, always.
+  const cluster =
+    config.redisUrl === null
+      ? null
+      : new ClusterNode({
+          config,
+          newTable,
+          log: {
+            info: (message) => yoga.logger.info(message),
+            warn: (message) => yoga.logger.warn(message),
+            error: (message, error) => yoga.logger.error(message, error),
+          },
+        });
+  const single = cluster === null ? newTable(newEpoch(clock())) : null;
+  const feeds = cluster?.feeds ?? new TableFeeds(single as MigrationTable, { bufferItems: config.subscriberBufferItems });
+  const contextTable = () => (cluster === null ? (single as MigrationTable) : (cluster.table ?? cluster.mirror.view));
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
-  const metrics = createMetrics(table, { subscribers: () => feeds.subscriberCount });
+  const metrics = createMetrics(cluster === null ? (single as MigrationTable) : clusterMetricsSource(cluster), {
+    subscribers: () => feeds.subscriberCount,
+    register: cluster === null ? undefined : registerClusterMetrics(cluster),
+  });
+  const routing = cluster === null ? [] : [useClusterRouting(cluster, { forwardTimeoutMs: Math.max(config.leaseTtlMs, 5_000) })];
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
-    context: () => context,
+    context: (): Context => ({ table: contextTable(), feeds }),
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Transit', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
     // GraphiQL's assets are served from this package, not a CDN: operator networks are often closed.
@@ -86,12 +118,28 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     logging,
     landingPage: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins],
+    // The cluster's routing comes last: it wraps the compiled executor, after security said yes.
+    plugins: [metrics.plugin, useCompiledExecution(), useSharedSubscriptionResults(), useRequestErrorCodes(), ...security.plugins, ...routing],
   });
 
   let stopping = false;
   const server = createServer((req, res) => {
-    const report = () => ({ status: stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
+    const report = (): HealthReport => {
+      const status = stopping ? ('stopping' as const) : ('ok' as const);
+      if (cluster === null) {
+        const table = single as MigrationTable;
+        return { status, role: 'engine', epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount };
+      }
+      const source = cluster.table ?? cluster.mirror;
+      return {
+        status,
+        role: cluster.role,
+        epoch: cluster.epoch === null ? null : String(cluster.epoch),
+        cursor: source.cursor,
+        subscriptions: feeds.subscriberCount,
+        redis: cluster.reachable ? 'reachable' : 'unreachable',
+      };
+    };
     if (serveHealth(req, res, report)) return;
     void yoga(req, res);
   });
@@ -100,7 +148,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   let stopped: Promise<void> | null = null;
 
   return {
-    table,
+    get table(): MigrationTable {
+      const table = single ?? cluster?.table ?? null;
+      if (table === null) throw new Error('this process is a replica: the table is the engine’s');
+      return table;
+    },
+    cluster,
     subscriberCount: () => feeds.subscriberCount,
 
     async start() {
@@ -113,10 +166,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
           resolve();
         });
       });
-      stopTicking = startTicking(table, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      return { url: `http://${host}:${port}${yoga.graphqlEndpoint}`, port };
+      const url = `http://${host}:${port}${yoga.graphqlEndpoint}`;
+      if (single !== null) stopTicking = startTicking(single, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
+      cluster?.start(config.advertisedUrl ?? url);
+      return { url, port };
     },
 
     stop() {
@@ -131,7 +186,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
         server.closeIdleConnections();
         const grace = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
         grace.unref();
-        await closed;
+        // A replica takes over at its next tick: the lease is given back, not left to run out.
+        await Promise.all([closed, cluster?.stop()]);
         clearTimeout(grace);
       })();
       return stopped;
