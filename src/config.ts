@@ -74,7 +74,7 @@ export interface Config {
    * (`TRANSIT_REDIS_URL`, `redis://host:port/db`). Null (the default): one process, no dependency.
    */
   readonly redisUrl: string | null;
-  /** How long the engine's lease in Redis lasts unless renewed (`TRANSIT_LEASE_TTL_MS`); renewed every third of it. Default 5 000. */
+  /** How long the engine's lease in Redis lasts unless renewed (`TRANSIT_LEASE_TTL_MS`); renewed every quarter of it. Default 5 000. */
   readonly leaseTtlMs: number;
   /**
    * The URL of this process's `/graphql` as the other processes of the cluster reach it

@@ -11,7 +11,9 @@
  *   A batch is never delivered late: one that fails is dropped and a fresh full report follows.
  * - The command stream is resubscribed after every reconnect, and the engine replays the orders
  *   still pending for the host first; orders are applied once each, keyed by
- *   (migrationId, attempt, kind), so a replay never starts a migration twice.
+ *   (migrationId, attempt, kind), so a replay never starts a migration twice, and a migrate order
+ *   that arrives after its attempt's cancel is dropped (the engine sends the cancel so that a late
+ *   migrate order is not carried out).
  * - Clustered mode (docs/contract.md §13): an order carries the epoch of the engine that issued it,
  *   a fencing token; an order from an epoch lower than the highest the agent has seen comes from
  *   an engine that lost its lease, and is ignored. Given several processes (`urls`), the agent
@@ -219,6 +221,8 @@ export class HostAgent {
     }
     const key = `${order.migrationId}/${order.attempt}/${order.kind}`;
     if (this.applied.has(key)) return;
+    // A migrate order that arrives after its attempt's cancel is late: the engine has given up on it.
+    if (order.kind === 'MIGRATE' && this.applied.has(`${order.migrationId}/${order.attempt}/CANCEL`)) return;
     this.applied.add(key);
     if (this.applied.size > ORDER_MEMORY) this.applied.delete(this.applied.values().next().value as string);
     this.stats.ordersApplied++;

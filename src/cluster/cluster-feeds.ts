@@ -8,9 +8,10 @@
  *   with it, rather than leaving subscribers in a silence they cannot tell from a quiet fleet;
  * - a cursor of the current epoch a little ahead of this process's copy (the engine handed it out
  *   a few milliseconds before this process read it from Redis) is waited for, up to the lease's
- *   TTL, instead of being refused as one this engine never handed out.
+ *   TTL, instead of being refused as one this engine never handed out;
+ * - an order is delivered only while this process's copy of the stream is known current.
  */
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { EngineEvent, Transition } from '../domain/model.js';
 import { parseCursor } from '../domain/table/cursor.js';
 import type { FeedFilter, Feeds, HostOrder } from '../schema/builder.js';
@@ -71,15 +72,17 @@ export class ClusterFeeds implements Feeds {
 
   constructor(
     private readonly mirror: StreamMirror,
-    options: FeedOptions & { readonly cursorWaitMs: number },
+    options: FeedOptions & { readonly cursorWaitMs: number; readonly freshnessMs: number },
   ) {
     this.feeds = new TableFeeds(mirror, options);
     this.cursorWaitMs = options.cursorWaitMs;
+    this.freshnessMs = options.freshnessMs;
     mirror.onReset((reason) => this.feeds.closeAll(requestError(RequestErrorCode.RESYNC_REQUIRED, RESYNC_MESSAGES[reason])));
     mirror.onUnavailable(() => this.feeds.closeAll(this.unavailable()));
   }
 
   private readonly cursorWaitMs: number;
+  private readonly freshnessMs: number;
 
   get subscriberCount(): number {
     return this.feeds.subscriberCount;
@@ -94,7 +97,7 @@ export class ClusterFeeds implements Feeds {
   }
 
   hostCommands(hostId: string): AsyncIterableIterator<Delivery<HostOrder>> {
-    return this.open(null, () => this.feeds.hostCommands(hostId));
+    return this.fenced(this.open(null, () => this.feeds.hostCommands(hostId)));
   }
 
   closeAll(): void {
@@ -108,6 +111,36 @@ export class ClusterFeeds implements Feeds {
       return deferred(this.mirror.reach(position.epoch, position.seq, this.cursorWaitMs), open);
     }
     return open();
+  }
+
+  /**
+   * Orders go out only from a copy of the stream known current (StreamMirror.current): a process
+   * that wakes from a pause with orders of a replaced engine in its queues reads the stream
+   * before delivering them, finds the new engine run, and delivers RESYNC_REQUIRED instead.
+   */
+  private fenced(orders: AsyncIterableIterator<Delivery<HostOrder>>): AsyncIterableIterator<Delivery<HostOrder>> {
+    const mirror = this.mirror;
+    const windowMs = this.freshnessMs;
+    let ended = false;
+    return {
+      async next() {
+        if (ended) return { done: true, value: undefined };
+        const step = await orders.next();
+        if (step.done === true || step.value instanceof GraphQLError || step.value.epoch == null) return step;
+        if (await mirror.current(String(step.value.epoch), windowMs)) return step;
+        ended = true;
+        await orders.return?.();
+        return { done: false, value: requestError(RequestErrorCode.RESYNC_REQUIRED, RESYNC_MESSAGES.NEW_EPOCH) };
+      },
+      async return() {
+        ended = true;
+        await orders.return?.();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   private unavailable(): GraphQLError {

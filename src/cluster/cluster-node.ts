@@ -8,7 +8,7 @@
  * first replica to try after the lease ran out becomes the engine, within the TTL plus one tick,
  * with a new epoch and an empty table that the hosts' reports rebuild (§3, engine restart).
  *
- * The engine renews its lease every third of the TTL. It applies a command (and answers a query)
+ * The engine renews its lease every quarter of the TTL. It applies a command (and answers a query)
  * only while it holds the lease for certain (`canApply`); the moment it cannot say so (the lease
  * ran out unrenewed, a renewal found it taken, an append failed) it steps down: the table is
  * dropped, the clock stops, and the process carries on as a replica.
@@ -24,6 +24,9 @@ import { clusterKeys, connect, type ClusterKeys, type Redis } from './redis.js';
 import { StreamMirror } from './stream-mirror.js';
 
 export type Role = 'engine' | 'replica';
+
+/** The engine renews its lease this many times per TTL: a renewal or two may fail before it runs out. */
+const RENEWALS_PER_TTL = 4;
 
 export interface ClusterLog {
   info(message: string): void;
@@ -88,9 +91,11 @@ export class ClusterNode {
       log.warn(`Redis: ${error.message} (retrying)`);
       setTimeout(() => (quiet.warned = false), 10_000).unref();
     };
-    const commandTimeoutMs = Math.max(100, Math.min(1_000, Math.floor(config.leaseTtlMs / 3)));
+    // A reply later than the lease is of no use; a renewal's validity counts from when it was sent.
+    const commandTimeoutMs = config.leaseTtlMs;
     this.redis = connect(url, { name: `transit:${this.id}`, commandTimeoutMs, onError });
-    const blockMs = Math.max(100, Math.min(1_000, config.leaseTtlMs));
+    // A read completes at least every quarter of the lease: orders wait for one no older than half of it.
+    const blockMs = Math.max(20, Math.min(1_000, Math.floor(config.leaseTtlMs / 4)));
     const reader = connect(url, { name: `transit-reader:${this.id}`, commandTimeoutMs: blockMs + 2_000, onError });
     this.mirror = new StreamMirror(this.redis, reader, this.keys, {
       historyLimit: config.historyLimit,
@@ -98,7 +103,11 @@ export class ClusterNode {
       unavailableAfterMs: config.leaseTtlMs,
       onError: (error) => log.warn(`change stream: ${error instanceof Error ? error.message : String(error)}`),
     });
-    this.feeds = new ClusterFeeds(this.mirror, { bufferItems: config.subscriberBufferItems, cursorWaitMs: config.leaseTtlMs });
+    this.feeds = new ClusterFeeds(this.mirror, {
+      bufferItems: config.subscriberBufferItems,
+      cursorWaitMs: config.leaseTtlMs,
+      freshnessMs: Math.max(blockMs * 2, config.leaseTtlMs / 2),
+    });
   }
 
   get role(): Role {
@@ -178,7 +187,7 @@ export class ClusterNode {
     const { leaseTtlMs, tickIntervalMs } = this.options.config;
     while (!this.stopped) {
       let delay = tickIntervalMs;
-      if (this.engineTable !== null) delay = (await this.renew()) ? leaseTtlMs / 3 : Math.min(tickIntervalMs, leaseTtlMs / 10);
+      if (this.engineTable !== null) delay = (await this.renew()) ? leaseTtlMs / RENEWALS_PER_TTL : Math.min(tickIntervalMs, leaseTtlMs / 10);
       else await this.tryTakeOver();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

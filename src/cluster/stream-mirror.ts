@@ -19,11 +19,12 @@ import type { EngineEvent, Millis, Transition } from '../domain/model.js';
 import type { ReadAfter } from '../domain/table/bounded-log.js';
 import { formatCursor, parseCursor } from '../domain/table/cursor.js';
 import type { ChangeListener, ChangeSet } from '../domain/table/table.js';
+import { HostCommandKind } from '../domain/vocabulary.js';
 import type { HostOrder } from '../schema/builder.js';
 import type { ChangeSource } from '../server/subscriptions/feeds.js';
 import { decodeEntry, formatEntryId, parseEntryId, type ChangeEntry, type EntryId } from './change-entry.js';
 import { MirrorLog } from './mirror-log.js';
-import { isNoSuchKey, type ClusterKeys, type Redis } from './redis.js';
+import { isNoSuchKey, ready as whenReady, type ClusterKeys, type Redis } from './redis.js';
 import { ReplicaView, type ViewedRun } from './replica-view.js';
 
 export type ResetReason = 'NEW_EPOCH' | 'GAP' | 'STREAM_LOST';
@@ -47,6 +48,10 @@ export interface MirrorStats {
 }
 
 const PAGE = 1_000;
+/** Cancel orders kept per host for agents that subscribe again (`pendingCommands`). */
+const RECENT_CANCELS = 100;
+
+const orderKey = (o: HostOrder) => `${o.migrationId}/${o.attempt}/${o.kind}`;
 const RETRY_MS = 200;
 
 type StreamReply = [string, [string, string[]][]][];
@@ -66,10 +71,14 @@ export class StreamMirror implements ChangeSource, ViewedRun {
   private readonly transitions: MirrorLog<Transition>;
   private readonly events: MirrorLog<EngineEvent>;
   private pending = new Map<string, readonly HostOrder[]>();
+  /** Per host, the epoch's latest cancel orders (a late migrate order must meet its cancel, wherever the agent subscribes). */
+  private cancels = new Map<string, HostOrder[]>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly resetListeners = new Set<(reason: ResetReason) => void>();
   private readonly unavailableListeners = new Set<() => void>();
-  private readonly reachedWaiters = new Set<() => void>();
+  private readonly waiters = new Set<() => void>();
+  /** Monotonic time at which the latest completed read of the stream was sent: the copy is current as of then. */
+  private confirmedAt = Number.NEGATIVE_INFINITY;
   /** Id of the last entry applied; reading resumes after it. */
   private position = '0-0';
   private ready = false;
@@ -137,8 +146,17 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     return this.events.readAfter(afterSeq, limit);
   }
 
+  /**
+   * The orders pending for the host, then the cancel orders of the epoch's attempts that have
+   * ended since (the latest RECENT_CANCELS): an agent that moved between processes while its
+   * attempt was ended (by the start timeout, say) may yet receive that attempt's migrate order
+   * from a process that read the stream later, and must hold its cancel to drop it.
+   */
   pendingCommands(hostId: string): HostOrder[] {
-    return [...(this.pending.get(hostId) ?? [])];
+    const pending = [...(this.pending.get(hostId) ?? [])];
+    const held = new Set(pending.map(orderKey));
+    for (const cancel of this.cancels.get(hostId) ?? []) if (!held.has(orderKey(cancel))) pending.push(cancel);
+    return pending;
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -174,11 +192,34 @@ export class StreamMirror implements ChangeSource, ViewedRun {
       };
       const finish = () => {
         clearTimeout(timer);
-        this.reachedWaiters.delete(check);
+        this.waiters.delete(check);
         resolve(reached());
       };
       const timer = setTimeout(finish, timeoutMs);
-      this.reachedWaiters.add(check);
+      this.waiters.add(check);
+    });
+  }
+
+  /**
+   * Resolves true once this copy is known current within the last `windowMs` (a read sent since
+   * then completed) and still at `epoch`; false as soon as the epoch changes or the stream cannot
+   * be read. An order is delivered only after this: a process that was paused, or cut off from
+   * Redis, may hold orders of an engine that has since been replaced; it delivers none of them
+   * before it has read the stream again, and then it finds the new engine run instead.
+   */
+  async current(epoch: string, windowMs: number): Promise<boolean> {
+    const fresh = () => this.epoch === epoch && this.ready && performance.now() - this.confirmedAt <= windowMs;
+    const gone = () => this.epoch !== epoch || this.closed || this.toldUnavailable;
+    if (fresh()) return true;
+    if (gone()) return false;
+    return new Promise<boolean>((resolve) => {
+      const check = () => {
+        const answer = fresh() ? true : gone() ? false : null;
+        if (answer === null) return;
+        this.waiters.delete(check);
+        resolve(answer);
+      };
+      this.waiters.add(check);
     });
   }
 
@@ -186,10 +227,14 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     this.running ??= this.follow();
   }
 
+  private wakeWaiters(): void {
+    for (const check of [...this.waiters]) check();
+  }
+
   /** Stops reading and closes the reader's connection (it is this mirror's own). */
   async stop(): Promise<void> {
     this.closed = true;
-    for (const check of [...this.reachedWaiters]) check();
+    this.wakeWaiters();
     this.reader.disconnect();
     await this.running?.catch(() => undefined);
   }
@@ -197,15 +242,21 @@ export class StreamMirror implements ChangeSource, ViewedRun {
   private async follow(): Promise<void> {
     while (!this.closed) {
       try {
+        if (this.reader.status !== 'ready') await whenReady(this.reader, this.options.blockMs);
         if (this.mustVerify && this.ready) await this.verify();
         if (!this.ready) await this.bootstrap();
+        const sentAt = performance.now();
         const reply = (await this.reader.xread('COUNT', PAGE, 'BLOCK', this.options.blockMs, 'STREAMS', this.keys.changes, this.position)) as
           | StreamReply
           | null;
         this.recovered();
+        let whole = true;
         for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) if (!this.receive(id, fields)) break;
+          for (const [id, fields] of entries) if (!(whole = this.receive(id, fields))) break;
         }
+        // Only once its entries are applied (a new epoch among them has ended the old one's streams).
+        if (whole && this.ready) this.confirmedAt = sentAt;
+        this.wakeWaiters();
       } catch (error) {
         if (this.closed) break;
         if (error instanceof StartAgain) continue;
@@ -230,6 +281,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     if (!this.toldUnavailable && now - this.failingSince >= this.options.unavailableAfterMs) {
       this.toldUnavailable = true;
       for (const listener of this.unavailableListeners) listener();
+      this.wakeWaiters();
     }
   }
 
@@ -264,6 +316,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     this.reset(reason);
     this.epochNumber = null;
     this.ready = false;
+    this.wakeWaiters();
   }
 
   private reset(reason: ResetReason): void {
@@ -302,6 +355,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     this.transitions.reset(this.seq);
     this.events.reset(this.seq);
     this.pending = new Map();
+    this.cancels = new Map();
     this.view.reset();
   }
 
@@ -311,6 +365,13 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     for (const t of transitions) this.transitions.append(t);
     for (const e of events) this.events.append(e);
     this.view.apply(entry);
+    for (const order of entry.c ?? []) {
+      if (order.kind !== HostCommandKind.CANCEL) continue;
+      let held = this.cancels.get(order.hostId);
+      if (held === undefined) this.cancels.set(order.hostId, (held = []));
+      held.push(order);
+      if (held.length > RECENT_CANCELS) held.shift();
+    }
     if (live) {
       for (const [host, orders] of entry.p ?? []) {
         if (orders.length === 0) this.pending.delete(host);
@@ -334,7 +395,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
         }
       }
     }
-    for (const check of [...this.reachedWaiters]) check();
+    this.wakeWaiters();
   }
 
   /**

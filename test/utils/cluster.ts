@@ -12,8 +12,13 @@ let clusters = 0;
 /** A key prefix no other cluster of this test process uses. */
 export const freshPrefix = (): string => `test-${process.pid}-${++clusters}`;
 
-/** Short lease and tick, so that takeovers take about a second. */
-export const CLUSTER_TIMING = { leaseTtlMs: 1_000, tickIntervalMs: 50 } as const;
+/**
+ * A short lease and tick, so that a takeover takes about two seconds. Not shorter: on the shared
+ * test machine a Node process was seen to stall for up to 1.7 s (event-loop lag under a load
+ * average of 20 on two cores), and an engine that stalls for three quarters of its lease loses it,
+ * which is right, but would make a test see takeovers it did not cause.
+ */
+export const CLUSTER_TIMING = { leaseTtlMs: 2_000, tickIntervalMs: 50 } as const;
 
 export interface Health {
   readonly status: string;
@@ -65,6 +70,7 @@ export async function spawnClusterProcess(redisUrl: string, prefix: string, env:
     TRANSIT_REDIS_URL: redisUrl,
     TRANSIT_REDIS_KEY_PREFIX: prefix,
     TRANSIT_LEASE_TTL_MS: String(CLUSTER_TIMING.leaseTtlMs),
+    TRANSIT_TICK_INTERVAL_MS: String(CLUSTER_TIMING.tickIntervalMs),
     ...env,
-  });
+  }, 120_000);
 }
