@@ -81,7 +81,7 @@ export class ChangePublisher {
       (reply) => {
         if (reply !== 1) this.fail(new FencedError(epoch));
       },
-      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => this.fail(new Error(`appending ${epoch}-${n}: ${error instanceof Error ? error.message : String(error)}`)),
     );
   }
 

@@ -46,6 +46,8 @@ export function connect(url: string, { name, commandTimeoutMs, onError }: Connec
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A command whose reply was lost with its connection is not sent again: it may have been applied.
+    autoResendUnfulfilledCommands: false,
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(1_000, commandTimeoutMs),
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
@@ -72,22 +74,17 @@ export async function ready(redis: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-/** A Lua script run by its SHA, sent again in full when Redis does not know it (after a restart). */
+/**
+ * A Lua script, sent whole with every call (EVAL; Redis caches it compiled). Not EVALSHA: loading
+ * a script Redis does not know (after a restart) takes a round trip, and a call made meanwhile by
+ * the same connection would overtake the calls still waiting for it. The engine's appends rely on
+ * reaching Redis in the order they were made.
+ */
 export class Script {
-  private sha: string | null = null;
-
   constructor(private readonly lua: string) {}
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (this.sha !== null) {
-      try {
-        return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      }
-    }
-    this.sha = (await redis.script('LOAD', this.lua)) as string;
-    return redis.evalsha(this.sha, keys.length, ...keys, ...args);
+  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return redis.eval(this.lua, keys.length, ...keys, ...args);
   }
 }
 

@@ -243,6 +243,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     while (!this.closed) {
       try {
         if (this.reader.status !== 'ready') await whenReady(this.reader, this.options.blockMs);
+        if (!this.ready && this.redis.status !== 'ready') await whenReady(this.redis, this.options.blockMs);
         if (this.mustVerify && this.ready) await this.verify();
         if (!this.ready) await this.bootstrap();
         const sentAt = performance.now();

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { arrange, completeMigration, migrate, report } from '../utils/api.js';
 import { eventually, health, startClusterServers } from '../utils/cluster.js';
-import { startRedis, type RedisServer } from '../utils/redis-server.js';
+import { skipWithoutRedis, startRedis, type RedisServer } from '../utils/redis-server.js';
 import type { TestServer } from '../utils/server.js';
 import { subscribeSse } from '../utils/sse.js';
 import { subscribeWs, wsClient, type WsClient } from '../utils/ws.js';
@@ -45,7 +45,7 @@ const MIGRATE_ANY = graphql(`
   }
 `);
 
-describe('clustered mode', () => {
+describe.skipIf(skipWithoutRedis())('clustered mode', () => {
   let redis: RedisServer;
   let servers: TestServer[] = [];
   const clients: WsClient[] = [];
@@ -185,7 +185,7 @@ describe('clustered mode', () => {
   });
 });
 
-describe('clustered mode when Redis goes away', () => {
+describe.skipIf(skipWithoutRedis())('clustered mode when Redis goes away', () => {
   let redis: RedisServer;
   let servers: TestServer[] = [];
   const clients: WsClient[] = [];

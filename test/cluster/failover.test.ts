@@ -21,7 +21,7 @@ import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
 import { CLUSTER_TIMING, eventually, freshPrefix, health, spawnClusterProcess, type Health } from '../utils/cluster.js';
 import type { EngineProcess } from '../utils/engine-process.js';
 import { fastFleet, until } from '../utils/fleet.js';
-import { startRedis, type RedisServer } from '../utils/redis-server.js';
+import { skipWithoutRedis, startRedis, type RedisServer } from '../utils/redis-server.js';
 
 /**
  * A short lease, but longer than the in-process tests': three processes, the fleet and a busy
@@ -84,7 +84,7 @@ class Watcher {
 const epochOf = (cursor: string) => cursor.slice(0, cursor.lastIndexOf(':'));
 const seqOf = (cursor: string) => Number(cursor.slice(cursor.lastIndexOf(':') + 1));
 
-describe('a cluster of three processes on one Redis, under the simulated fleet', () => {
+describe.skipIf(skipWithoutRedis())('a cluster of three processes on one Redis, under the simulated fleet', () => {
   let redis: RedisServer;
   const processes: EngineProcess[] = [];
   const watchers: Watcher[] = [];

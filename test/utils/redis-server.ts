@@ -17,6 +17,16 @@ export function haveRedis(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Whether to skip the clustered-mode tests: only outside CI, and only without `redis-server`
+ * (`apt-get install redis-server`); CI installs it (.ci/run), so there they always run.
+ */
+export function skipWithoutRedis(): boolean {
+  if (haveRedis() || process.env.CI) return false;
+  console.warn('redis-server is not installed: the clustered-mode tests are skipped (apt-get install redis-server to run them)');
+  return true;
+}
+
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
