@@ -39,6 +39,12 @@ const OVERVIEW = graphql(`
   }
 `);
 
+const REPORT_ONE = graphql(`
+  mutation ClusterReportOne($input: ReportVmStatusesInput!) {
+    reportVmStatuses(input: $input) { errors { code } }
+  }
+`);
+
 const MIGRATE_ANY = graphql(`
   mutation ClusterMigrate($vmId: ID!) {
     migrateVm(input: { vmId: $vmId }) { migration { id } errors { code } }
@@ -162,6 +168,25 @@ describe.skipIf(skipWithoutRedis())('clustered mode', () => {
     expect(old.errorCodes).toEqual(['RESYNC_REQUIRED']);
     // The new engine starts empty and is rebuilt from reports.
     expect((await replica.data(OVERVIEW)).hosts).toEqual([]);
+  });
+
+  it('should append the changes of concurrent mutations in the order it made them, from its first change on', async () => {
+    servers = await startClusterServers(redis.url, 1);
+    const [engine] = servers as [TestServer];
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => engine.request(REPORT_ONE, { input: { hostId: `host-${i % 6}`, vms: [{ vmId: `vm-${i}`, status: 'UP' }] } })),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    expect(engine.app.cluster?.role).toBe('engine');
+    const raw = new Redis(redis.url);
+    try {
+      const ids = (await raw.xrange(engine.app.cluster?.keys.changes as string, '-', '+')).map(([id]) => id);
+      const epoch = engine.app.table.epoch;
+      expect(ids).toEqual(ids.map((_, n) => `${epoch}-${n}`));
+      expect(ids.length).toBeGreaterThan(60);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('should refuse the appends of an engine whose epoch another process took, and make it step down', async () => {
