@@ -22,6 +22,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/domain/' },
     },
     {
+      name: 'redis-only-in-cluster',
+      comment: 'src/cluster/ is the only place Transit talks to Redis (docs/contract.md §13).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cluster/' },
+      to: { path: 'node_modules/ioredis/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

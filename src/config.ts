@@ -97,6 +97,21 @@ export interface Config {
   readonly maxSubscriptionsPerCredential: number;
   /** Subscriptions open at once, all clients together (`TRANSIT_MAX_SUBSCRIPTIONS`). Default 5 000. */
   readonly maxSubscriptions: number;
+  /**
+   * Clustered mode (docs/contract.md §13): the Redis every Transit process of the cluster shares
+   * (`TRANSIT_REDIS_URL`, `redis://host:port/db`). Null (the default): one process, no dependency.
+   */
+  readonly redisUrl: string | null;
+  /** How long the engine's lease in Redis lasts unless renewed (`TRANSIT_LEASE_TTL_MS`); renewed every quarter of it. Default 5 000. */
+  readonly leaseTtlMs: number;
+  /**
+   * The URL of this process's `/graphql` as the other processes of the cluster reach it
+   * (`TRANSIT_ADVERTISED_URL`): replicas forward queries and mutations there while this process is
+   * the engine. Null (the default): `http://HOST:PORT/graphql`, with the port actually bound.
+   */
+  readonly advertisedUrl: string | null;
+  /** Prefix of every Redis key of the cluster (`TRANSIT_REDIS_KEY_PREFIX`), so two clusters can share one Redis. Default `transit`. */
+  readonly redisKeyPrefix: string;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -129,6 +144,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxWsConnectionsPerCredential: 50,
   maxSubscriptionsPerCredential: 200,
   maxSubscriptions: 5_000,
+  redisUrl: null,
+  leaseTtlMs: 5_000,
+  advertisedUrl: null,
+  redisKeyPrefix: 'transit',
 });
 
 /**
@@ -187,6 +206,19 @@ const ENVIRONMENT = z
     TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxWsConnectionsPerCredential),
     TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxSubscriptionsPerCredential),
     TRANSIT_MAX_SUBSCRIPTIONS: integer(1).default(DEFAULT_CONFIG.maxSubscriptions),
+    TRANSIT_REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    TRANSIT_LEASE_TTL_MS: integer(100).default(DEFAULT_CONFIG.leaseTtlMs),
+    TRANSIT_ADVERTISED_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+      .optional(),
+    TRANSIT_REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _.:-')
+      .default(DEFAULT_CONFIG.redisKeyPrefix),
   })
   .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
     message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -237,5 +269,9 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     maxWsConnectionsPerCredential: e.TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL,
     maxSubscriptionsPerCredential: e.TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL,
     maxSubscriptions: e.TRANSIT_MAX_SUBSCRIPTIONS,
+    redisUrl: e.TRANSIT_REDIS_URL ?? null,
+    leaseTtlMs: e.TRANSIT_LEASE_TTL_MS,
+    advertisedUrl: e.TRANSIT_ADVERTISED_URL ?? null,
+    redisKeyPrefix: e.TRANSIT_REDIS_KEY_PREFIX,
   });
 }

@@ -18,7 +18,8 @@ try {
   refuseToStart(error);
 }
 const { url } = await app.start().catch((error: unknown) => refuseToStart(error, config));
-console.log(`Transit ${app.table.epoch} serving ${url} (HTTP, SSE and graphql-ws; GraphiQL in a browser); dashboard at ${new URL('/', url).href}; health at ${new URL('/health', url).href}`);
+const run = app.cluster === null ? `Transit ${app.table.epoch}` : `Transit (clustered mode, ${app.cluster.id})`;
+console.log(`${run} serving ${url} (HTTP, SSE and graphql-ws; GraphiQL in a browser); dashboard at ${new URL('/', url).href}; health at ${new URL('/health', url).href}`);
 
 let shuttingDown = false;
 const shutDown = (signal: NodeJS.Signals) => {

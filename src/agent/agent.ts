@@ -11,7 +11,14 @@
  *   A batch is never delivered late: one that fails is dropped and a fresh full report follows.
  * - The command stream is resubscribed after every reconnect, and the engine replays the orders
  *   still pending for the host first; orders are applied once each, keyed by
- *   (migrationId, attempt, kind), so a replay never starts a migration twice.
+ *   (migrationId, attempt, kind), so a replay never starts a migration twice, and a migrate order
+ *   that arrives after its attempt's cancel is dropped (the engine sends the cancel so that a late
+ *   migrate order is not carried out).
+ * - Clustered mode (docs/contract.md §13): an order carries the epoch of the engine that issued it,
+ *   a fencing token; an order from an epoch lower than the highest the agent has seen comes from
+ *   an engine that lost its lease, and is ignored. Given several processes (`urls`), the agent
+ *   moves to the next one when the one it uses stops answering (a socket that misses a pong is
+ *   dropped; a report that fails is sent to the next process).
  */
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
@@ -35,6 +42,10 @@ export type ReportSender = (batch: ReportBatch) => Promise<ReportResult | null>;
 export interface HostAgentOptions {
   /** The engine's graphql-ws endpoint, e.g. `ws://127.0.0.1:4000/graphql`. */
   readonly url: string;
+  /** Clustered mode: every process's endpoint; the agent starts with the first and moves on when one stops answering. */
+  readonly urls?: readonly string[];
+  /** graphql-ws ping interval, in ms; a socket whose pong does not come within half of it is dropped. Default 10 000. */
+  readonly keepAliveMs?: number;
   readonly hostId: string;
   readonly cluster?: string | null;
   readonly adapter: HypervisorAdapter;
@@ -60,6 +71,8 @@ export interface AgentStats {
   reportsRefused: number;
   ordersReceived: number;
   ordersApplied: number;
+  /** Orders ignored because they came from an epoch lower than the highest seen (a stale engine). */
+  ordersFenced: number;
   reconnects: number;
 }
 
@@ -67,7 +80,9 @@ const ORDER_MEMORY = 10_000;
 
 export class HostAgent {
   readonly bootId = randomUUID();
-  readonly stats: AgentStats = { reportsSent: 0, reportsRefused: 0, ordersReceived: 0, ordersApplied: 0, reconnects: 0 };
+  readonly stats: AgentStats = { reportsSent: 0, reportsRefused: 0, ordersReceived: 0, ordersApplied: 0, ordersFenced: 0, reconnects: 0 };
+  /** The highest engine epoch an order carried: the fencing token to beat. */
+  private highestEpoch = 0;
   private readonly client: Client;
   private readonly send: ReportSender;
   private readonly applied = new Set<string>();
@@ -79,25 +94,34 @@ export class HostAgent {
   private unwatch: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
-  private readonly post: GraphQLRequest;
+  private readonly posts: GraphQLRequest[];
+  /** Which process the reports go to (clustered mode: the next one after a failure). */
+  private postAt = 0;
+  private socketAt = 0;
 
   constructor(private readonly options: HostAgentOptions) {
     const base = options.reconnectDelayMs ?? 250;
     const max = options.maxReconnectDelayMs ?? 5_000;
+    const keepAlive = options.keepAliveMs ?? 10_000;
+    const urls = options.urls !== undefined && options.urls.length > 0 ? options.urls : [options.url];
     // The host credential goes on both connections: the order stream and the reports.
     const authorization: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+    let socket: { readyState: number; close(code: number, reason: string): void } | null = null;
+    let pongDue: NodeJS.Timeout | null = null;
     this.client = createClient({
-      url: options.url,
+      // Each (re)connection tries the next process.
+      url: () => urls[this.socketAt++ % urls.length] as string,
       webSocketImpl: WebSocket,
       lazy: false,
       retryAttempts: Number.POSITIVE_INFINITY,
       shouldRetry: () => !this.stopped,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(max, base * 2 ** retries) * (0.5 + Math.random() / 2))),
-      keepAlive: 10_000,
+      keepAlive,
       connectionParams: options.token === undefined ? options.connectionParams : { ...options.connectionParams, ...authorization },
       onNonLazyError: (error) => this.options.onError?.(error),
       on: {
-        connected: (_socket, _payload, wasRetry) => {
+        connected: (connected, _payload, wasRetry) => {
+          socket = connected as typeof socket;
           if (wasRetry) {
             this.stats.reconnects++;
             // The engine may have restarted and forgotten us: tell it everything again.
@@ -105,12 +129,29 @@ export class HostAgent {
             this.kick();
           }
         },
+        // A process that stopped (paused, or its machine gone) keeps the socket open but never
+        // answers: without a pong the socket is dropped, and the client reconnects elsewhere.
+        ping: (received) => {
+          if (received) return;
+          if (pongDue !== null) clearTimeout(pongDue);
+          pongDue = setTimeout(() => {
+            if (socket !== null && socket.readyState === WebSocket.OPEN) socket.close(4408, 'pong timeout');
+          }, keepAlive / 2);
+        },
+        pong: (received) => {
+          if (received && pongDue !== null) clearTimeout(pongDue);
+        },
+        closed: () => {
+          if (pongDue !== null) clearTimeout(pongDue);
+        },
       },
     });
-    this.post = graphqlHttp(options.url.replace(/^ws/, 'http'), {
-      headers: { ...options.headers, ...authorization },
-      timeoutMs: options.reportTimeoutMs ?? 10_000,
-    });
+    this.posts = urls.map((url) =>
+      graphqlHttp(url.replace(/^ws/, 'http'), {
+        headers: { ...options.headers, ...authorization },
+        timeoutMs: options.reportTimeoutMs ?? 10_000,
+      }),
+    );
     const direct: ReportSender = (batch) => this.request(batch);
     this.send = options.wrapSender ? options.wrapSender(direct) : direct;
   }
@@ -170,8 +211,18 @@ export class HostAgent {
 
   private onOrder(order: MigrationOrder): void {
     this.stats.ordersReceived++;
+    if (order.epoch != null) {
+      // A fencing token: an engine of a lower epoch lost its lease to the one that issued the highest.
+      if (order.epoch < this.highestEpoch) {
+        this.stats.ordersFenced++;
+        return;
+      }
+      this.highestEpoch = order.epoch;
+    }
     const key = `${order.migrationId}/${order.attempt}/${order.kind}`;
     if (this.applied.has(key)) return;
+    // A migrate order that arrives after its attempt's cancel is late: the engine has given up on it.
+    if (order.kind === 'MIGRATE' && this.applied.has(`${order.migrationId}/${order.attempt}/CANCEL`)) return;
     this.applied.add(key);
     if (this.applied.size > ORDER_MEMORY) this.applied.delete(this.applied.values().next().value as string);
     this.stats.ordersApplied++;
@@ -221,7 +272,17 @@ export class HostAgent {
    * batch that fails here is dropped; the next full report, computed afresh, replaces it.
    */
   private async request(batch: ReportBatch): Promise<ReportResult | null> {
-    const result = await this.post<ReportResult>(REPORT_VM_STATUSES, {
+    const post = this.posts[this.postAt % this.posts.length] as GraphQLRequest;
+    try {
+      return await this.report(post, batch);
+    } catch (error) {
+      this.postAt++; // clustered mode: the next process gets the next batch
+      throw error;
+    }
+  }
+
+  private async report(post: GraphQLRequest, batch: ReportBatch): Promise<ReportResult | null> {
+    const result = await post<ReportResult>(REPORT_VM_STATUSES, {
       input: {
         hostId: batch.hostId,
         cluster: batch.cluster,

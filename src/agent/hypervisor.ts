@@ -21,6 +21,8 @@ export interface MigrationOrder {
   readonly vmId: string;
   readonly destinationHostId: string | null;
   readonly attempt: number;
+  /** Clustered mode: the issuing engine's epoch (fencing token); null or absent in one process. */
+  readonly epoch?: number | null;
 }
 
 export interface HypervisorAdapter {

@@ -7,6 +7,7 @@ export const HOST_COMMANDS = /* GraphQL */ `
       vmId
       destinationHostId
       attempt
+      epoch
     }
   }
 `;

@@ -21,11 +21,48 @@ export interface FeedFilter {
 export interface Feeds {
   transitions(filter: FeedFilter): AsyncIterable<Delivery<Transition>>;
   events(filter: FeedFilter): AsyncIterable<Delivery<EngineEvent>>;
-  hostCommands(hostId: string): AsyncIterable<Delivery<HostCommand>>;
+  hostCommands(hostId: string): AsyncIterable<Delivery<HostOrder>>;
 }
 
+/**
+ * What the schema reads and runs. In one process (and on the engine of a cluster) it is the
+ * migration table itself. On a replica of a cluster (docs/contract.md §13) queries and mutations
+ * are forwarded to the engine, so only what a subscription item reaches is read here, from a view
+ * of the table kept from the Redis stream.
+ */
+export type TableView = Pick<
+  MigrationTable,
+  | 'epoch'
+  | 'startedAt'
+  | 'cursor'
+  | 'host'
+  | 'hosts'
+  | 'vm'
+  | 'vms'
+  | 'vmIdsOnHost'
+  | 'migration'
+  | 'migrations'
+  | 'entryOf'
+  | 'vmsOnHost'
+  | 'eventLogAfter'
+  | 'resolveCursor'
+  | 'resolvePageCursor'
+  | 'registerHost'
+  | 'migrateVm'
+  | 'cancelMigration'
+  | 'reportVmStatuses'
+  | 'reportHostStatus'
+  | 'reportFenceResult'
+>;
+
+/**
+ * An order as delivered: in clustered mode it carries the fencing token (epoch) of the engine
+ * that issued it; in one process there is no other engine to fence, and it carries none.
+ */
+export type HostOrder = HostCommand & { readonly epoch?: number | null };
+
 export interface Context {
-  readonly table: MigrationTable;
+  readonly table: TableView;
   readonly feeds: Feeds;
 }
 
@@ -47,8 +84,8 @@ export const builder = new SchemaBuilder<{
     Transition: Transition;
     Event: EngineEvent;
     DecisionRule: DecisionRule;
-    Engine: MigrationTable;
-    HostCommand: HostCommand;
+    Engine: TableView;
+    HostCommand: HostOrder;
     UserError: UserError;
   };
   // Fields are non-null unless they say `nullable: true`: clients can rely on what is always there.

@@ -8,24 +8,30 @@ import { GraphQLError } from 'graphql';
 import { formatCursor } from '../domain/table/cursor.js';
 import type { CursorProblem } from '../domain/table/read-side.js';
 import type { MigrationTable } from '../domain/table/table.js';
+
+/** What reading a cursor needs: the engine run it belongs to, and where that run's log stands. */
+/** What reading a log cursor (transitions, events) needs. */
+export type LogCursorReader = Pick<MigrationTable, 'epoch' | 'cursor' | 'resolveCursor'>;
+/** What reading any cursor, page cursors of `vms` and `migrations` included, needs. */
+export type CursorReader = LogCursorReader & Pick<MigrationTable, 'resolvePageCursor'>;
 import { RequestErrorCode, requestError } from './errors.js';
 
 /** Default and largest page of `vms`, `migrations` and `events`. */
 export const PAGE_SIZE = Object.freeze({ default: 50, max: 1_000 });
 
-export const logCursor = (table: MigrationTable, seq: number): string => formatCursor(table.epoch, seq);
+export const logCursor = (table: LogCursorReader, seq: number): string => formatCursor(table.epoch, seq);
 
 /**
  * The sequence number a log cursor stands for, or the error the client receives: RESYNC_REQUIRED
  * for another engine run, INVALID_CURSOR for text this engine did not hand out.
  */
-export function logPosition(table: MigrationTable, cursor: string): number | GraphQLError {
+export function logPosition(table: LogCursorReader, cursor: string): number | GraphQLError {
   const resolved = table.resolveCursor(cursor);
   return resolved.ok ? resolved.seq : cursorError(table, cursor, resolved.reason);
 }
 
 /** The request error for a cursor the table could not resolve, the same for log and page cursors. */
-function cursorError(table: MigrationTable, cursor: string, reason: CursorProblem): GraphQLError {
+function cursorError(table: LogCursorReader, cursor: string, reason: CursorProblem): GraphQLError {
   switch (reason) {
     case 'OTHER_EPOCH':
       return requestError(
@@ -40,18 +46,18 @@ function cursorError(table: MigrationTable, cursor: string, reason: CursorProble
 }
 
 /** The sequence number a log cursor stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readLogCursor(table: MigrationTable, cursor: string | null | undefined): number {
+export function readLogCursor(table: LogCursorReader, cursor: string | null | undefined): number {
   if (cursor == null) return 0;
   const position = logPosition(table, cursor);
   if (position instanceof GraphQLError) throw position;
   return position;
 }
 
-export const pageCursor = (table: MigrationTable, ordinal: number): string =>
+export const pageCursor = (table: CursorReader, ordinal: number): string =>
   Buffer.from(formatCursor(table.epoch, ordinal), 'utf8').toString('base64url');
 
 /** The ordinal a page cursor of `list` stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readPageCursor(table: MigrationTable, list: 'vms' | 'migrations', cursor: string | null | undefined): number {
+export function readPageCursor(table: CursorReader, list: 'vms' | 'migrations', cursor: string | null | undefined): number {
   if (cursor == null) return 0;
   const resolved = table.resolvePageCursor(list, Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!resolved.ok) throw cursorError(table, cursor, resolved.reason);

@@ -45,6 +45,12 @@ export const RequestErrorCode = {
   TOO_MANY_SUBSCRIPTIONS_ON_SERVER: 'TOO_MANY_SUBSCRIPTIONS_ON_SERVER',
   /** A body that is no GraphQL request: invalid JSON, no query, a batch (HTTP 400; yoga's code). */
   BAD_REQUEST: 'BAD_REQUEST',
+  /**
+   * Clustered mode: no engine can apply or answer this now (a takeover is under way, or Redis
+   * cannot be reached, so no process can prove it holds the lease). Nothing was applied; retry
+   * (HTTP 503, `Retry-After`). A subscription ended with it resumes from its last cursor.
+   */
+  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
 

@@ -1,7 +1,6 @@
 /** `Event`: an entry of the operator's event log, with the `events` query and subscription. */
-import type { MigrationTable } from '../domain/table/table.js';
 import type { EventType } from '../domain/vocabulary.js';
-import { builder } from './builder.js';
+import { builder, type TableView } from './builder.js';
 import { connection, logCursor, pageSize, readLogCursor } from './cursors.js';
 import { EventTypeEnum, SeverityEnum } from './enums.js';
 import { deliver, RequestErrorCode, requestError } from './errors.js';
@@ -37,7 +36,7 @@ interface EventPageArgs {
 }
 
 /** A page of the event log after a cursor; a cursor whose successors were evicted asks for a resync, never skips. */
-function eventPage(table: MigrationTable, args: EventPageArgs) {
+function eventPage(table: TableView, args: EventPageArgs) {
   const read = table.eventLogAfter(args, args.after == null ? null : readLogCursor(table, args.after), pageSize(args.first));
   if (!read.ok) throw requestError(RequestErrorCode.RESYNC_REQUIRED, `events after ${args.after} are no longer kept: read the log again from its start`);
   return connection(read.page, (e) => logCursor(table, e.seq));

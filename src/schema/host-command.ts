@@ -13,6 +13,13 @@ builder.objectType('HostCommand', {
     destinationHostId: t.exposeID('destinationHostId', { nullable: true, description: "Where to migrate the VM (this attempt's destination)." }),
     attempt: t.exposeInt('attempt', { description: 'The attempt it is for.' }),
     issuedAt: t.field({ type: 'DateTime', description: 'When it was ordered (for an order still pending: when its attempt started).', resolve: (c) => c.issuedAt }),
+    epoch: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description:
+        'Clustered mode: the fencing token of the engine that issued it (a new engine takes a higher one). An agent ignores an order whose epoch is lower than the highest it has seen: it comes from an engine that lost its lease. Null in one process, where there is no other engine to fence.',
+      resolve: (c) => c.epoch ?? null,
+    }),
   }),
 });
 

@@ -3,14 +3,13 @@
  * `migration` and `migrations` queries and the `migrateVm` and `cancelMigration` mutations.
  */
 import type { Migration, Vm } from '../domain/model.js';
-import type { MigrationTable } from '../domain/table/table.js';
-import { builder } from './builder.js';
+import { builder, type TableView } from './builder.js';
 import { connection, pageCursor, pageSize, readPageCursor } from './cursors.js';
 import { MigrationStateEnum, ReportedVmStatusEnum, VmLocationEnum, VmStatusEnum } from './enums.js';
 import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 /** A migration's VM: the table never forgets a VM it has a migration of. */
-function vmOf(table: MigrationTable, migration: Migration): Vm {
+function vmOf(table: TableView, migration: Migration): Vm {
   const vm = table.vm(migration.vmId);
   if (vm === undefined) throw new Error(`migration ${migration.id} names VM ${migration.vmId}, which the table does not know`);
   return vm;

@@ -7,6 +7,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
+import type { MigrationOrder } from '../agent/hypervisor.js';
 import { OutcomeChecker, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
 import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
@@ -31,6 +32,14 @@ import { SimWorld } from './world.js';
 export interface FleetOptions {
   /** Transit's GraphQL endpoint over HTTP, e.g. `http://127.0.0.1:4000/graphql`. */
   readonly url: string;
+  /**
+   * Clustered mode: every process's endpoint. Host agent i starts with process i (round robin) and
+   * moves on when it stops answering; automation, fencing and the observer do the same.
+   */
+  readonly urls?: readonly string[];
+  /** Host agents: graphql-ws ping interval and report timeout, in ms (the agent's defaults when absent). */
+  readonly agentKeepAliveMs?: number;
+  readonly agentReportTimeoutMs?: number;
   readonly hosts: number;
   readonly clusters: number;
   readonly vms: number;
@@ -131,6 +140,34 @@ export interface FleetVerdict {
 
 const STEP_MS = 100;
 
+/** An order a simulated hypervisor carried out (its host agent accepted it), as it was received. */
+export interface CarriedOrder {
+  readonly at: number;
+  readonly hostId: string;
+  readonly order: MigrationOrder;
+}
+
+/** A request sent to each process in turn until one answers with a GraphQL result (clustered mode). */
+function failover(urls: readonly string[], headers: Record<string, string>): GraphQLRequest {
+  const posts = urls.map((url) => graphqlHttp(url, { timeoutMs: 5_000, headers }));
+  let at = 0;
+  return async function request<T>(query: string, variables?: Record<string, unknown>) {
+    let failure: unknown = null;
+    for (let tried = 0; tried < posts.length; tried++) {
+      const post = posts[at % posts.length] as GraphQLRequest;
+      try {
+        const result = await post<T>(query, variables);
+        if (result.status !== 503) return result;
+        failure = new Error(`${result.status}: ${JSON.stringify(result.errors)}`);
+      } catch (error) {
+        failure = error;
+      }
+      at++;
+    }
+    throw failure;
+  } as GraphQLRequest;
+}
+
 export class Fleet {
   readonly world: SimWorld;
   readonly checker: OutcomeChecker;
@@ -138,6 +175,10 @@ export class Fleet {
   private readonly random: Random;
   private readonly gql: GraphQLRequest;
   private readonly agents = new Map<string, HostAgent>();
+  /** Every order the hypervisors carried out, oldest first (the latest 10 000). */
+  readonly carriedOut: CarriedOrder[] = [];
+  private readonly urls: readonly string[];
+  private observerAt = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly stalledMigrations = new Set<string>();
   private readonly inFlightMigrations = new Set<string>();
@@ -155,7 +196,9 @@ export class Fleet {
     this.random = seededRandom(options.seed);
     this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
     this.checker = new OutcomeChecker(this.world);
-    this.gql = graphqlHttp(options.url, { headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } });
+    const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+    this.urls = options.urls !== undefined && options.urls.length > 0 ? options.urls : [options.url];
+    this.gql = this.urls.length === 1 ? graphqlHttp(options.url, { headers }) : failover(this.urls, headers);
     this.summary = {
       started: 0,
       refused: 0,
@@ -304,13 +347,39 @@ export class Fleet {
     return this.options.url.replace(/^http/, 'ws');
   }
 
+  /** The processes in the order agent `index` tries them: its own first (round robin). */
+  private urlsFor(index: number): string[] {
+    const ws = this.urls.map((url) => url.replace(/^http/, 'ws'));
+    return [...ws.slice(index % ws.length), ...ws.slice(0, index % ws.length)];
+  }
+
   private startAgent(hostId: string): void {
     const host = this.world.hosts.get(hostId);
+    const adapter = this.world.adapterFor(hostId);
+    const carried = (order: MigrationOrder) => {
+      this.carriedOut.push({ at: Date.now(), hostId, order });
+      if (this.carriedOut.length > 10_000) this.carriedOut.shift();
+    };
+    const index = [...this.world.hosts.keys()].indexOf(hostId);
     const agent = new HostAgent({
       url: this.wsUrl(),
+      urls: this.urlsFor(index),
+      keepAliveMs: this.options.agentKeepAliveMs,
+      reportTimeoutMs: this.options.agentReportTimeoutMs,
       hostId,
       cluster: host?.cluster ?? null,
-      adapter: this.world.adapterFor(hostId),
+      adapter: {
+        observe: () => adapter.observe(),
+        watch: (onChange) => adapter.watch(onChange),
+        migrate: (order) => {
+          carried(order);
+          adapter.migrate(order);
+        },
+        cancel: (order) => {
+          carried(order);
+          adapter.cancel(order);
+        },
+      },
       fullReportIntervalMs: this.options.fullReportIntervalMs,
       wrapSender: faultyDelivery(
         this.random,
@@ -390,8 +459,9 @@ export class Fleet {
   private observe(): void {
     // No automatic retry: the client would resubscribe with the cursor of the first subscribe.
     // The observer resubscribes itself, always from the last cursor it saw.
+    const urls = this.urlsFor(0);
     this.observer = createClient({
-      url: this.wsUrl(),
+      url: () => urls[this.observerAt++ % urls.length] as string,
       webSocketImpl: WebSocket,
       retryAttempts: 0,
       connectionParams: this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` },

@@ -33,6 +33,10 @@ describe('settings from the environment', () => {
       maxWsConnectionsPerCredential: 50,
       maxSubscriptionsPerCredential: 200,
       maxSubscriptions: 5_000,
+      redisUrl: null,
+      leaseTtlMs: 5_000,
+      advertisedUrl: null,
+      redisKeyPrefix: 'transit',
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -68,6 +72,10 @@ describe('settings from the environment', () => {
       TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: '3',
       TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: '30',
       TRANSIT_MAX_SUBSCRIPTIONS: '300',
+      TRANSIT_REDIS_URL: 'redis://10.0.0.5:6379/2',
+      TRANSIT_LEASE_TTL_MS: '2000',
+      TRANSIT_ADVERTISED_URL: 'http://transit-1.example:4000/graphql',
+      TRANSIT_REDIS_KEY_PREFIX: 'transit-east',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -100,6 +108,10 @@ describe('settings from the environment', () => {
       maxWsConnectionsPerCredential: 3,
       maxSubscriptionsPerCredential: 30,
       maxSubscriptions: 300,
+      redisUrl: 'redis://10.0.0.5:6379/2',
+      leaseTtlMs: 2_000,
+      advertisedUrl: 'http://transit-1.example:4000/graphql',
+      redisKeyPrefix: 'transit-east',
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });
@@ -119,6 +131,10 @@ describe('settings from the environment', () => {
     ['TRANSIT_MUTATIONS_PER_SECOND', { TRANSIT_MUTATIONS_PER_SECOND: '-1' }],
     ['TRANSIT_HEADERS_TIMEOUT_MS', { TRANSIT_HEADERS_TIMEOUT_MS: '5000', TRANSIT_REQUEST_TIMEOUT_MS: '1000' }],
     ['TRANSIT_MAX_CONNECTIONS', { TRANSIT_MAX_CONNECTIONS: '0' }],
+    ['TRANSIT_REDIS_URL', { TRANSIT_REDIS_URL: 'http://127.0.0.1:6379' }],
+    ['TRANSIT_LEASE_TTL_MS', { TRANSIT_LEASE_TTL_MS: '50' }],
+    ['TRANSIT_ADVERTISED_URL', { TRANSIT_ADVERTISED_URL: 'transit-1:4000' }],
+    ['TRANSIT_REDIS_KEY_PREFIX', { TRANSIT_REDIS_KEY_PREFIX: 'has space' }],
   ])('should refuse a bad %s, naming it', (name, env) => {
     expect(() => readConfig(env)).toThrow(name);
   });

@@ -43,10 +43,10 @@ describe('the server', () => {
   describe('endpoints', () => {
     const server = serverPerTest();
 
-    it('should answer /health with the engine epoch, latest cursor and open subscriptions', async () => {
+    it('should answer /health with its role (the engine, in one process), the engine epoch, latest cursor and open subscriptions', async () => {
       const response = await fetch(new URL('/health', server().url));
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ status: 'ok', epoch: server().app.table.epoch, cursor: server().app.table.cursor, subscriptions: 0 });
+      expect(await response.json()).toEqual({ status: 'ok', role: 'engine', epoch: server().app.table.epoch, cursor: server().app.table.cursor, subscriptions: 0 });
     });
 
     it('should serve GraphiQL to a browser on /graphql, with subscriptions over WebSocket', async () => {

@@ -27,9 +27,11 @@ export interface EngineProcess {
   readonly url: string;
   /** Ends it with SIGKILL: no shutdown, no goodbye, the table gone. */
   kill(): Promise<void>;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
 }
 
-export async function spawnEngine(port: number, env: Record<string, string> = {}): Promise<EngineProcess> {
+export async function spawnEngine(port: number, env: Record<string, string> = {}, startTimeoutMs = START_DEADLINE_MS): Promise<EngineProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +40,7 @@ export async function spawnEngine(port: number, env: Record<string, string> = {}
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + START_DEADLINE_MS;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Transit exited with ${child.exitCode}:\n${output}`);
     const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
@@ -49,6 +51,7 @@ export async function spawnEngine(port: number, env: Record<string, string> = {}
   return {
     child,
     url,
+    output: () => output,
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');

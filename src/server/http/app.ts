@@ -7,6 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, maskError } from 'graphql-yoga';
+import { ClusterNode } from '../../cluster/cluster-node.js';
+import { clusterMetricsSource, registerClusterMetrics } from '../../cluster/cluster-metrics.js';
+import { useClusterRouting } from '../../cluster/routing.js';
 import type { Config } from '../../config.js';
 import { DECISION_RULES } from '../../domain/decision-table.js';
 import type { Millis } from '../../domain/model.js';
@@ -18,7 +21,7 @@ import { useCompiledExecution } from './compiled-execution.js';
 import { createDashboard } from './dashboard.js';
 import { renderTransitGraphiQL } from './graphiql.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
-import { serveHealth } from './health.js';
+import { serveHealth, type HealthReport } from './health.js';
 import { CHECK_INTERVAL_MS, ConnectionGuard } from './connections.js';
 import { authenticateAtHeaders } from '../security/authentication.js';
 import { createMetrics } from './metrics.js';
@@ -51,7 +54,10 @@ export interface App {
   start(): Promise<{ url: string; port: number }>;
   /** Stops accepting, ends every subscription, closes WebSockets with 1001 and HTTP connections. */
   stop(): Promise<void>;
+  /** The migration table; in clustered mode the one this process owns while it is the engine (throws on a replica). */
   readonly table: MigrationTable;
+  /** Clustered mode (docs/contract.md §13): this process's place in the cluster; null in one process. */
+  readonly cluster: ClusterNode | null;
   /** Subscriptions currently fed by the table. */
   subscriberCount(): number;
   /** Bundles the dashboard now instead of on its first request. */
@@ -61,6 +67,9 @@ export interface App {
   /** Of those, the ones that have not authenticated yet (closed first at the cap). */
   pendingConnectionCount(): number;
 }
+
+/** Whether `host` listens on every interface (the others cannot reach it by that name). */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
 
 /** A fresh engine epoch: the start time in base 36 and random characters, so two runs never share one. */
 export const newEpoch = (now: Millis): string => `${now.toString(36)}${randomBytes(4).readUInt32BE(0).toString(36).padStart(7, '0')}`;
@@ -75,10 +84,13 @@ query Overview {
 }
 `;
 
-/** What the unpaged lists hold now, for the cost limit (docs/contract.md §11: lists priced at their real size). */
-const listSizesOf = (table: MigrationTable, config: Config): ListSizes => ({
-  'Query.hosts': () => table.hostCount(),
-  'Host.vms': () => table.mostVmsOnOneHost(),
+/**
+ * What the unpaged lists hold now, for the cost limit (docs/contract.md §11: lists priced at their real
+ * size). A replica holds no table: it prices them at the default bounds (the engine checks again).
+ */
+const listSizesOf = (table: () => MigrationTable | null, config: Config): ListSizes => ({
+  'Query.hosts': () => table()?.hostCount() ?? 10_000,
+  'Host.vms': () => table()?.mostVmsOnOneHost() ?? 2_000,
   'Migration.attempts': () => config.maxAttempts,
   'Query.decisionTable': () => DECISION_RULES.length,
 });
@@ -86,30 +98,54 @@ const listSizesOf = (table: MigrationTable, config: Config): ListSizes => ({
 export function buildApp({ config, clock = Date.now, logging = 'info', shutdownGraceMs = 5_000, onEngineFailure }: AppOptions): App {
   // The logger exists once yoga does; the table is built first and reports through it.
   let logError = (message: string, error: unknown) => console.error(message, error);
-  const table = new MigrationTable({
-    epoch: newEpoch(clock()),
-    clock,
-    hostTimeoutMs: config.hostTimeoutMs,
-    migrationStartTimeoutMs: config.migrationStartTimeoutMs,
-    maxAttempts: config.maxAttempts,
-    historyLimit: config.historyLimit,
-    inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
-    onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
-    onFailure: (error) => {
-      logError('the migration table failed stop', error);
-      onEngineFailure?.(error);
-    },
-  });
+  const newTable = (epoch: string) =>
+    new MigrationTable({
+      epoch,
+      clock,
+      hostTimeoutMs: config.hostTimeoutMs,
+      migrationStartTimeoutMs: config.migrationStartTimeoutMs,
+      maxAttempts: config.maxAttempts,
+      historyLimit: config.historyLimit,
+      inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
+      onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
+      onFailure: (error) => {
+        logError('the migration table failed stop', error);
+        onEngineFailure?.(error);
+      },
+    });
   // Credentials, limits, authorization (throws on a bad credentials file, or open mode off loopback).
-  const security = buildSecurity(config, clock, listSizesOf(table, config));
-  const feeds = new TableFeeds(table, { bufferItems: config.subscriberBufferItems });
-  const context: Context = { table, feeds };
+  const security = buildSecurity(config, clock, listSizesOf(() => single ?? cluster?.table ?? null, config));
+  if (config.redisUrl !== null && config.advertisedUrl === null && isWildcard(config.host)) {
+    throw new Error(`HOST=${config.host} in clustered mode needs TRANSIT_ADVERTISED_URL: the address the other processes reach this one's /graphql at`);
+  }
+  // Clustered mode: the table belongs to whichever process holds the lease; subscriptions read the
+  // change stream; queries and mutations go to the engine. One process: the table is here, always.
+  const cluster =
+    config.redisUrl === null
+      ? null
+      : new ClusterNode({
+          config,
+          newTable,
+          log: {
+            info: (message) => yoga.logger.info(message),
+            warn: (message) => yoga.logger.warn(message),
+            error: (message, error) => yoga.logger.error(message, error),
+          },
+        });
+  const single = cluster === null ? newTable(newEpoch(clock())) : null;
+  const feeds = cluster?.feeds ?? new TableFeeds(single as MigrationTable, { bufferItems: config.subscriberBufferItems });
+  const contextTable = () => (cluster === null ? (single as MigrationTable) : (cluster.table ?? cluster.mirror.view));
   // `/metrics`: request and phase timings, the table's gauges and counters (no credentials, as `/health`).
-  const metrics = createMetrics(table, { subscribers: () => feeds.subscriberCount });
+  const metrics = createMetrics(cluster === null ? (single as MigrationTable) : clusterMetricsSource(cluster), {
+    subscribers: () => feeds.subscriberCount,
+    register: cluster === null ? undefined : registerClusterMetrics(cluster),
+  });
+  const routing = cluster === null ? [] : [useClusterRouting(cluster, { forwardTimeoutMs: Math.max(config.leaseTtlMs, 5_000) })];
   // Subscription results executed and serialized once per item and operation, written by the
   // broadcast path to graphql-ws and SSE subscribers; their resolvers may read only the shared context.
+  const sharedContextKeys: (keyof Context)[] = ['table', 'feeds'];
   const subscriptions = sharedSubscriptionResults({
-    sharedContextKeys: Object.keys(context),
+    sharedContextKeys,
     // As yoga masks every other result (`maskedErrors: { isDev: false }`, its default message), and logs what it masks.
     maskError: (error) => {
       const masked = maskError(error, 'Unexpected error.', false);
@@ -120,7 +156,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
 
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
-    context: () => context,
+    context: (): Context => ({ table: contextTable(), feeds }),
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Transit', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
     // GraphiQL's assets are served from this package, not a CDN: operator networks are often closed.
@@ -133,7 +169,17 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     // The origin policy is Transit's own (cors.ts, in the security plugins): yoga's lets every origin in.
     cors: false,
     maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), subscriptions.plugin, useSseBroadcast(subscriptions), useRequestErrorCodes(), useUniformBadRequests(), ...security.plugins],
+    // The cluster's routing comes last: it wraps the compiled executor, after security said yes.
+    plugins: [
+      metrics.plugin,
+      useCompiledExecution(),
+      subscriptions.plugin,
+      useSseBroadcast(subscriptions),
+      useRequestErrorCodes(),
+      useUniformBadRequests(),
+      ...security.plugins,
+      ...routing,
+    ],
   });
 
   logError = (message, error) => yoga.logger.error(message, error);
@@ -142,7 +188,23 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
 
   let stopping = false;
   const server = createServer({ connectionsCheckingInterval: CHECK_INTERVAL_MS }, (req, res) => {
-    const report = () => ({ status: table.failedWith !== null ? ('failed' as const) : stopping ? ('stopping' as const) : ('ok' as const), epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount });
+    const report = (): HealthReport => {
+      const status = stopping ? ('stopping' as const) : ('ok' as const);
+      if (cluster === null) {
+        const table = single as MigrationTable;
+        const state = table.failedWith !== null ? ('failed' as const) : status;
+        return { status: state, role: 'engine', epoch: table.epoch, cursor: table.cursor, subscriptions: feeds.subscriberCount };
+      }
+      const source = cluster.table ?? cluster.mirror;
+      return {
+        status: cluster.table?.failedWith != null ? 'failed' : status,
+        role: cluster.role,
+        epoch: cluster.epoch === null ? null : String(cluster.epoch),
+        cursor: source.cursor,
+        subscriptions: feeds.subscriberCount,
+        redis: cluster.reachable ? 'reachable' : 'unreachable',
+      };
+    };
     if (serveHealth(req, res, report)) return;
     if (dashboard.serve(req, res)) return;
     // Refused at its headers without a valid token: its body is never read (docs/contract.md §11).
@@ -158,7 +220,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
   let stopped: Promise<void> | null = null;
 
   return {
-    table,
+    get table(): MigrationTable {
+      const table = single ?? cluster?.table ?? null;
+      if (table === null) throw new Error('this process is a replica: the table is the engine’s');
+      return table;
+    },
+    cluster,
     subscriberCount: () => feeds.subscriberCount,
     prepareDashboard: () => dashboard.prepare(),
     connectionCount: () => connections.count,
@@ -176,10 +243,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       // Attached once listening: a busy port is then one error for `start` to reject with, not
       // also an unhandled 'error' the WebSocket server re-emits (a stack trace before the message).
       webSocket = attachWebSocket(yoga, server, { ...security.webSocket, onAuthenticated: (socket) => connections.authenticated(socket) }, subscriptions);
-      stopTicking = startTicking(table, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      return { url: `http://${host}:${port}${yoga.graphqlEndpoint}`, port };
+      const url = `http://${host}:${port}${yoga.graphqlEndpoint}`;
+      if (single !== null) stopTicking = startTicking(single, config.tickIntervalMs, (error) => yoga.logger.error('tick failed', error));
+      cluster?.start(config.advertisedUrl ?? url);
+      return { url, port };
     },
 
     stop() {
@@ -194,7 +263,8 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
         server.closeIdleConnections();
         const grace = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
         grace.unref();
-        await closed;
+        // A replica takes over at its next tick: the lease is given back, not left to run out.
+        await Promise.all([closed, cluster?.stop()]);
         clearTimeout(grace);
       })();
       return stopped;

@@ -1,6 +1,8 @@
 /**
- * `GET /health`: 200 with the engine's epoch, latest cursor and open subscriptions while serving,
- * 503 once shutting down (or once the table failed stop), so a load balancer stops sending new clients first.
+ * `GET /health`: 200 with the process's role (engine or replica), the engine's epoch, the latest
+ * cursor and open subscriptions while serving, 503 once shutting down (or once the table failed
+ * stop), so a load balancer stops sending new clients first. A replica answers 200: it serves every
+ * client (docs/contract.md §13).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -8,9 +10,17 @@ export const HEALTH_PATH = '/health';
 
 export interface HealthReport {
   readonly status: 'ok' | 'stopping' | 'failed';
-  readonly epoch: string;
+  /**
+   * `engine`: this process owns the table and applies every command (always, in one process).
+   * `replica` (clustered mode): it serves subscriptions and passes the rest to the engine.
+   */
+  readonly role: 'engine' | 'replica';
+  /** The engine's epoch as this process knows it (null: a replica that knows of no engine yet). */
+  readonly epoch: string | null;
   readonly cursor: string;
   readonly subscriptions: number;
+  /** Clustered mode: whether this process reached Redis at its latest attempt. */
+  readonly redis?: 'reachable' | 'unreachable';
 }
 
 /** Answers the request when it is a health check; false when it is not one (yoga serves it). */

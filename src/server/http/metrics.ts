@@ -17,6 +17,9 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
+
+/** What the table's gauges and counters are read from: the table itself, or (clustered mode) whichever table this process owns. */
+export type MetricsSource = Pick<MigrationTable, 'stats' | 'subscribe'>;
 import { Cause, EventType, HostStatus, MigrationState, VmStatus } from '../../domain/vocabulary.js';
 
 export const METRICS_PATH = '/metrics';
@@ -32,6 +35,8 @@ export interface Metrics {
 export interface MetricsOptions {
   /** Subscriptions currently fed by the table. */
   readonly subscribers: () => number;
+  /** Registers more metrics in the app's registry (clustered mode: lease, takeovers, stream lag). */
+  readonly register?: (registry: Registry) => void;
 }
 
 /** Seconds: the default buckets start at 5 ms, too coarse for a parse or a validation. */
@@ -60,7 +65,7 @@ function counterByLabel<L extends string>(registry: Registry, name: string, help
   return (value, by = 1) => children.get(value)?.inc(by);
 }
 
-export function createMetrics(table: MigrationTable, { subscribers }: MetricsOptions): Metrics {
+export function createMetrics(table: MetricsSource, { subscribers, register }: MetricsOptions): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -126,6 +131,8 @@ export function createMetrics(table: MigrationTable, { subscribers }: MetricsOpt
     }
     for (const e of changes.events) events(e.type);
   });
+
+  register?.(registry);
 
   const plugin = usePrometheus({
     registry,

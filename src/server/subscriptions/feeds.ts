@@ -17,11 +17,23 @@ import { concerns, type Concerning } from '../../domain/event-filter.js';
 import type { GraphQLError } from 'graphql';
 import type { ReadAfter } from '../../domain/table/bounded-log.js';
 import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
-import type { EngineEvent, HostCommand, Transition } from '../../domain/model.js';
-import type { FeedFilter, Feeds } from '../../schema/builder.js';
+import type { EngineEvent, Transition } from '../../domain/model.js';
+import type { FeedFilter, Feeds, HostOrder } from '../../schema/builder.js';
 import { logPosition } from '../../schema/cursors.js';
 import { RequestErrorCode, requestError } from '../../schema/errors.js';
 import { SubscriberStream, type Backlog } from './subscriber-stream.js';
+
+/**
+ * Where the feeds' items come from: the ChangeSets as they are made, the kept history, and the
+ * orders pending for a host. In one process it is the migration table itself; in clustered mode
+ * (docs/contract.md §13) a mirror of the Redis stream the engine appends to (src/cluster/).
+ */
+export type ChangeSource = Pick<
+  MigrationTable,
+  'epoch' | 'cursor' | 'resolveCursor' | 'latestSeq' | 'transitionsAfter' | 'eventsAfter' | 'subscribe'
+> & {
+  pendingCommands(hostId: string): HostOrder[];
+};
 
 export interface FeedOptions {
   /** Live items one subscriber may have waiting before it is ended with SUBSCRIBER_TOO_SLOW. */
@@ -31,11 +43,6 @@ export interface FeedOptions {
 }
 
 const DEFAULT_PAGE_ITEMS = 256;
-
-/** Where the feeds hear of the table's changes, in the table's order. */
-export interface ChangeSource {
-  subscribe(listener: (changes: ChangeSet) => void): () => void;
-}
 
 const matchesFilter = (filter: FeedFilter) => (item: Concerning) => concerns(item, filter);
 
@@ -146,15 +153,15 @@ export class TableFeeds implements Feeds {
   private readonly pageItems: number;
   private readonly transitionStreams = new StreamIndex<Transition>();
   private readonly eventStreams = new StreamIndex<EngineEvent>();
-  private readonly commandStreams = new StreamIndex<HostCommand>();
+  private readonly commandStreams = new StreamIndex<HostOrder>();
   /** Removes the one change listener; null while no stream is open. */
   private unlisten: (() => void) | null = null;
 
   constructor(
-    private readonly table: MigrationTable,
+    private readonly table: ChangeSource,
     private readonly options: FeedOptions,
-    /** Where changes come from: the table itself unless told otherwise. */
-    private readonly changes: ChangeSource = table,
+    /** Where changes come from, in the table's order: the source itself unless told otherwise. */
+    private readonly changes: Pick<ChangeSource, 'subscribe'> = table,
   ) {
     this.pageItems = options.pageItems ?? DEFAULT_PAGE_ITEMS;
   }
@@ -173,7 +180,7 @@ export class TableFeeds implements Feeds {
   }
 
   /** The orders still pending for the host first (a reconnecting agent misses none), then new ones. */
-  hostCommands(hostId: string): AsyncIterableIterator<HostCommand | GraphQLError> {
+  hostCommands(hostId: string): AsyncIterableIterator<HostOrder | GraphQLError> {
     const pending = this.table.pendingCommands(hostId);
     return this.stream(
       fixedBacklog(pending),
@@ -182,9 +189,12 @@ export class TableFeeds implements Feeds {
     );
   }
 
-  /** Ends every stream (server shutdown): each completes, and its client may resume elsewhere. */
-  closeAll(): void {
-    for (const stream of [...this.open]) stream.end();
+  /**
+   * Ends every stream: each completes (server shutdown: its client may resume elsewhere), or
+   * delivers `error` last (clustered mode: RESYNC_REQUIRED when a new engine run begins).
+   */
+  closeAll(error: GraphQLError | null = null): void {
+    for (const stream of [...this.open]) stream.end(error);
   }
 
   /** One change, handed to the streams it concerns, in the table's order. */

@@ -1,0 +1,184 @@
+/**
+ * Benchmark 6 — clustered mode (docs/contract.md §13), with a real `redis-server`:
+ *
+ * 1. Fan-out: 3,000 graphql-ws subscribers to `transitions`, spread over one, two and three
+ *    Transit processes of one cluster (the driver sends its reports to the engine), as many
+ *    transitions as the cluster delivers to all of them (`support/cluster-clients.ts`). Baseline:
+ *    the same cluster with all 3,000 on one process; also shown, one process without Redis.
+ * 2. Takeover: the engine of a cluster of two, driven by the simulated fleet, is killed
+ *    (SIGKILL), several times: from the kill to the replica taking the lease (its table's start),
+ *    and to the first migration the new engine decides (the `at` of that transition).
+ *
+ *   npm run bench -- cluster      (or: npx tsx bench/cluster.ts)
+ *
+ * Knobs: BENCH_CLUSTER_SUBSCRIBERS (3000), BENCH_DURATION_MS (10 000), BENCH_TAKEOVER_RUNS (5),
+ * BENCH_LEASE_TTL_MS (2000; the default setting is 5000).
+ */
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { Fleet, DEFAULT_FLEET } from '../src/sim/fleet.js';
+import { machine, printTable, type Row } from './report.js';
+import type { ClusterFanOutJob, ClusterFanOutResult } from './support/cluster-clients.js';
+import { health, startRedis, startTransit, untilHealth, type TransitProcess } from './support/cluster-processes.js';
+import { runWorker } from './support/processes.js';
+
+const SUBSCRIBERS = Number(process.env.BENCH_CLUSTER_SUBSCRIBERS ?? 3_000);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const RUNS = Number(process.env.BENCH_TAKEOVER_RUNS ?? 5);
+const TTL_MS = Number(process.env.BENCH_LEASE_TTL_MS ?? 2_000);
+const TICK_MS = 200;
+const QUIET = { TRANSIT_HOST_TIMEOUT_MS: '3600000', TRANSIT_MIGRATION_START_TIMEOUT_MS: '3600000' };
+
+async function fanOut(engine: TransitProcess, subscribed: readonly TransitProcess[]): Promise<ClusterFanOutResult> {
+  const job: ClusterFanOutJob = {
+    engineUrl: engine.url,
+    wsUrls: subscribed.map((p) => p.url.replace(/^http/, 'ws')),
+    subscribers: SUBSCRIBERS,
+    vms: 64,
+    hosts: 8,
+    warmupMs: 3_000,
+    durationMs: DURATION_MS,
+  };
+  return runWorker<ClusterFanOutJob, ClusterFanOutResult>('cluster-clients.ts', job, 10 * 60_000);
+}
+
+const describe = (name: string, r: ClusterFanOutResult) =>
+  `${name}: ${r.transitionsPerSecond.toFixed(1)} transitions/s to all ${SUBSCRIBERS} (${Math.round(r.deliveriesPerSecond).toLocaleString('en')} messages/s), ` +
+  `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, complete ${r.complete}, client CPU ${Math.round(r.clientCpu * 100)} %${r.problems.length > 0 ? `; problems: ${r.problems.join(' | ')}` : ''}`;
+
+async function fanOutRows(): Promise<Row[]> {
+  const single = await startTransit(QUIET);
+  let alone: ClusterFanOutResult;
+  try {
+    alone = await fanOut(single, [single]);
+    console.log(describe('one process, no Redis', alone));
+  } finally {
+    await single.kill();
+  }
+  const redis = await startRedis();
+  const env = { ...QUIET, TRANSIT_REDIS_URL: redis.url, TRANSIT_LEASE_TTL_MS: '5000' };
+  const processes: TransitProcess[] = [];
+  try {
+    processes.push(await startTransit(env));
+    await untilHealth(processes, ([h]) => h?.role === 'engine');
+    processes.push(...(await Promise.all([startTransit(env), startTransit(env)])));
+    await untilHealth(processes, (all) => all.every((h) => h.epoch !== null && h.epoch === all[0]?.epoch));
+    const [engine] = processes as [TransitProcess];
+    const results: ClusterFanOutResult[] = [];
+    for (const n of [1, 2, 3]) {
+      const result = await fanOut(engine, processes.slice(0, n));
+      console.log(describe(`cluster, subscribers on ${n} process${n > 1 ? 'es' : ''}`, result));
+      results.push(result);
+    }
+    const [one, two, three] = results as [ClusterFanOutResult, ClusterFanOutResult, ClusterFanOutResult];
+    const rows: Row[] = [
+      { name: `transitions delivered to all ${SUBSCRIBERS.toLocaleString('en')} subscribers, one process of a cluster`, value: one.transitionsPerSecond, unit: 'transitions/s', baseline: alone.transitionsPerSecond, baselineName: 'one process, no Redis' },
+      { name: '… subscribers spread over two processes', value: two.transitionsPerSecond, unit: 'transitions/s', baseline: one.transitionsPerSecond, baselineName: 'one process of the cluster' },
+      { name: '… subscribers spread over three processes', value: three.transitionsPerSecond, unit: 'transitions/s', baseline: one.transitionsPerSecond, baselineName: 'one process of the cluster' },
+      { name: 'p99 report → delivery, subscribers on one process', value: one.p99Ms, unit: 'ms', baseline: alone.p99Ms, baselineName: 'one process, no Redis', lowerIsBetter: true },
+      { name: 'p99 report → delivery, subscribers on three processes', value: three.p99Ms, unit: 'ms', baseline: one.p99Ms, baselineName: 'one process of the cluster', lowerIsBetter: true },
+    ];
+    if (![alone, ...results].every((r) => r.complete)) console.log('NOT COMPLETE: some subscriber missed a transition (see problems above)');
+    return rows;
+  } finally {
+    for (const p of processes) await p.kill();
+    await redis.stop();
+  }
+}
+
+/** The first transition of `epoch` that decides a migration, by the engine's clock; resolves with its `at`. */
+function firstDecision(url: string, epoch: () => string | null): { at: Promise<number>; stop: () => Promise<void> } {
+  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const at = new Promise<number>((resolve) => {
+    const subscribe = () =>
+      client.subscribe<{ transitions: { cursor: string; at: string; migration: { state: string } | null } }>(
+        { query: 'subscription { transitions { cursor at migration { state } } }' },
+        {
+          next: ({ data }) => {
+            const t = data?.transitions;
+            if (t && t.migration !== null && t.migration.state !== 'IN_PROGRESS' && t.cursor.startsWith(`${epoch()}:`)) resolve(Date.parse(t.at));
+          },
+          error: () => setTimeout(subscribe, 50),
+          complete: () => setTimeout(subscribe, 50), // RESYNC_REQUIRED at the takeover: watch the new run
+        },
+      );
+    subscribe();
+  });
+  return { at, stop: async () => client.dispose() };
+}
+
+async function takeoverRows(): Promise<Row[]> {
+  const redis = await startRedis();
+  const env = { TRANSIT_REDIS_URL: redis.url, TRANSIT_LEASE_TTL_MS: String(TTL_MS), TRANSIT_TICK_INTERVAL_MS: String(TICK_MS), TRANSIT_HOST_TIMEOUT_MS: '10000', TRANSIT_MIGRATION_START_TIMEOUT_MS: '10000' };
+  const first = await startTransit(env);
+  await untilHealth([first], ([h]) => h?.role === 'engine');
+  const pair: TransitProcess[] = [first, await startTransit(env)];
+  const fleet = new Fleet({
+    ...DEFAULT_FLEET,
+    url: first.url,
+    urls: pair.map((p) => p.url),
+    hosts: 8,
+    vms: 64,
+    clusters: 1,
+    migrationsPerSecond: 4,
+    progressPerSecond: 50,
+    fullReportIntervalMs: 1_000,
+    agentKeepAliveMs: 1_000,
+    agentReportTimeoutMs: 1_000,
+    seed: 6,
+    faults: { ...DEFAULT_FLEET.faults, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, duplicateReport: 0, reorderReport: 0 },
+  });
+  await fleet.start();
+  const takeovers: number[] = [];
+  const decisions: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const states = await untilHealth(pair, (all) => all.filter((h) => h.role === 'engine').length === 1 && all.every((h) => h.epoch === all[0]?.epoch));
+      const engineAt = states.findIndex((h) => h.role === 'engine');
+      const engine = pair[engineAt] as TransitProcess;
+      const replica = pair[1 - engineAt] as TransitProcess;
+      const before = states[0]?.epoch as string;
+      // Let it run: migrations in flight when the engine dies.
+      const decided = fleet.checker.decided;
+      const deadline = Date.now() + 60_000;
+      while ((fleet.checker.decided < decided + 3 || fleet.summary.inFlight < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      let epoch: string | null = null;
+      const watch = firstDecision(replica.url, () => epoch);
+      await new Promise((r) => setTimeout(r, 200));
+      const killedAt = Date.now();
+      await engine.kill();
+      const [after] = await untilHealth([replica], ([h]) => h?.role === 'engine' && h.epoch !== before);
+      epoch = after?.epoch ?? null;
+      const started = await (await fetch(replica.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ engine { startedAt } }' }) })).json() as { data: { engine: { startedAt: string } } };
+      takeovers.push(Date.parse(started.data.engine.startedAt) - killedAt);
+      const decidedAt = await Promise.race([watch.at, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 60_000))]);
+      decisions.push(decidedAt - killedAt);
+      await watch.stop();
+      console.log(`run ${run + 1}: took over ${takeovers.at(-1)} ms after the kill, first decision ${decisions.at(-1)} ms after (epoch ${epoch})`);
+      // The killed process comes back on its port, as a replica: the fleet's addresses stay valid.
+      pair[engineAt] = await startTransit(env, Number(new URL(engine.url).port));
+      await health(pair[engineAt]!.url);
+    }
+  } finally {
+    await fleet.stop();
+    for (const p of pair) await p.kill();
+    await redis.stop();
+  }
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)] as number;
+  console.log(`takeover after SIGKILL (ms): ${takeovers.join(', ')}; first decision (ms): ${decisions.join(', ')}`);
+  return [
+    { name: `kill → replica holds the lease, median of ${RUNS} (lease ${TTL_MS} ms, tick ${TICK_MS} ms)`, value: median(takeovers), unit: 'ms', baseline: TTL_MS + TICK_MS, baselineName: 'lease TTL + one tick', lowerIsBetter: true, target: { text: '≤ TTL + 1 s', met: Math.max(...takeovers) <= TTL_MS + 1_000 } },
+    { name: `… worst of ${RUNS}`, value: Math.max(...takeovers), unit: 'ms', baseline: TTL_MS + TICK_MS, baselineName: 'lease TTL + one tick', lowerIsBetter: true },
+    { name: `kill → first migration decided by the new engine, median of ${RUNS}`, value: median(decisions), unit: 'ms' },
+    { name: `… worst of ${RUNS}`, value: Math.max(...decisions), unit: 'ms' },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(machine());
+  const which = process.env.BENCH_CLUSTER_PART;
+  const rows = [...(which === 'takeover' ? [] : await fanOutRows()), ...(which === 'fan-out' ? [] : await takeoverRows())];
+  printTable('cluster', rows);
+  process.exit(0);
+}
