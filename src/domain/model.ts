@@ -7,6 +7,7 @@ import type {
   Cause,
   DestinationChoice,
   ErrorCode,
+  EvacuationState,
   EventType,
   FenceMethod,
   HostCommandKind,
@@ -150,6 +151,50 @@ export interface HostCommand {
   readonly issuedAt: Millis;
 }
 
+/** A VM an evacuation cannot move, or has not moved yet, and why (§9). */
+export interface EvacuationBlocker {
+  readonly vmId: string;
+  readonly reason: string;
+}
+
+/**
+ * An evacuation of one host (§9), as the read side hands it out: the counts and blockers are those
+ * of the moment it was read while it runs, and those it ended with once it has ended.
+ */
+export interface Evacuation {
+  readonly id: string;
+  /** Order in which evacuations began; pages of evacuations follow it, newest first. */
+  readonly ordinal: number;
+  readonly hostId: string;
+  readonly state: EvacuationState;
+  readonly startedAt: Millis;
+  readonly endedAt: Millis | null;
+  /** Every VM that joined it (grows when one arrives on the host). */
+  readonly total: number;
+  /** VMs whose migration SUCCEEDED. */
+  readonly moved: number;
+  /** VMs still on the host. */
+  readonly remaining: number;
+  /** VMs that will not be moved by it: no eligible host, or every migration of theirs ended without moving them. */
+  readonly failed: number;
+  /** Its migrations, in the order they joined it. */
+  readonly migrationIds: readonly string[];
+  readonly blockers: readonly EvacuationBlocker[];
+}
+
+/** One move of an evacuation plan: where the VM would go if the evacuation started now. */
+export interface EvacuationMove {
+  readonly vmId: string;
+  readonly destinationHostId: string;
+}
+
+/** The dry run of an evacuation (§9): changes nothing. */
+export interface EvacuationPlan {
+  readonly hostId: string;
+  readonly moves: readonly EvacuationMove[];
+  readonly blocked: readonly EvacuationBlocker[];
+}
+
 /** An expected refusal: typed, with the input field at fault. Nothing changed. */
 export interface UserError {
   readonly code: ErrorCode;
@@ -199,6 +244,14 @@ export interface ReportVmStatusesInput {
 export interface ReportHostStatusInput {
   readonly hostId: string;
   readonly status: HostStatus;
+}
+
+export interface EvacuateHostInput {
+  readonly hostId: string;
+}
+
+export interface CancelEvacuationInput {
+  readonly hostId: string;
 }
 
 export interface ReportFenceResultInput {

@@ -4,7 +4,9 @@
  * here; what depends on the table's state (unknown VM, host not UP, ...) is the table's to say.
  */
 import type {
+  CancelEvacuationInput,
   CancelMigrationInput,
+  EvacuateHostInput,
   MigrateVmInput,
   RegisterHostInput,
   ReportFenceResultInput,
@@ -77,6 +79,11 @@ export function validateReportHostStatus(input: ReportHostStatusInput, limits: I
     checkId(input.hostId, 'hostId', limits, 'hostId'),
     HOST_STATUSES.includes(input.status) ? null : invalid('status', `status must be one of ${HOST_STATUSES.join(', ')}`),
   ]);
+}
+
+/** `evacuateHost` and `cancelEvacuation` name one host. */
+export function validateEvacuationInput(input: EvacuateHostInput | CancelEvacuationInput, limits: InputLimits): UserError[] {
+  return present([checkId(input.hostId, 'hostId', limits, 'hostId')]);
 }
 
 export function validateReportFenceResult(input: ReportFenceResultInput, limits: InputLimits): UserError[] {

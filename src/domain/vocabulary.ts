@@ -38,13 +38,15 @@ export const HostStatus = {
   REBOOTING: 'REBOOTING',
   /** Keeps reporting and is trusted, but is never chosen as a destination. */
   MAINTENANCE: 'MAINTENANCE',
+  /** Being evacuated (§9): responsive and trusted like UP, never a destination, its VMs being moved away. */
+  PREPARING_FOR_MAINTENANCE: 'PREPARING_FOR_MAINTENANCE',
 } as const;
 export type HostStatus = (typeof HostStatus)[keyof typeof HostStatus];
 export const HOST_STATUSES = Object.values(HostStatus);
 
 /** A host whose reports are believed as they come: it answers. */
 export const isResponsive = (status: HostStatus): boolean =>
-  status === HostStatus.UP || status === HostStatus.MAINTENANCE;
+  status === HostStatus.UP || status === HostStatus.MAINTENANCE || status === HostStatus.PREPARING_FOR_MAINTENANCE;
 
 export const MigrationState = {
   IN_PROGRESS: 'IN_PROGRESS',
@@ -83,6 +85,8 @@ export const Cause = {
   CANCEL: 'CANCEL',
   RERUN: 'RERUN',
   START_TIMEOUT: 'START_TIMEOUT',
+  /** An evacuation (§9) changed its host's status or started a migration of it. */
+  EVACUATION: 'EVACUATION',
 } as const;
 export type Cause = (typeof Cause)[keyof typeof Cause];
 export const CAUSES = Object.values(Cause);
@@ -106,6 +110,10 @@ export const EventType = {
   HOST_RECOVERED: 'HOST_RECOVERED',
   VM_RUNNING_ON_BOTH_HOSTS: 'VM_RUNNING_ON_BOTH_HOSTS',
   REPORT_IGNORED: 'REPORT_IGNORED',
+  EVACUATION_STARTED: 'EVACUATION_STARTED',
+  EVACUATION_COMPLETED: 'EVACUATION_COMPLETED',
+  EVACUATION_FAILED: 'EVACUATION_FAILED',
+  EVACUATION_CANCELLED: 'EVACUATION_CANCELLED',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 export const EVENT_TYPES = Object.values(EventType);
@@ -132,6 +140,10 @@ export const EVENT_SEVERITY: Record<EventType, Severity> = {
   HOST_RECOVERED: Severity.INFO,
   VM_RUNNING_ON_BOTH_HOSTS: Severity.ERROR,
   REPORT_IGNORED: Severity.WARNING,
+  EVACUATION_STARTED: Severity.INFO,
+  EVACUATION_COMPLETED: Severity.INFO,
+  EVACUATION_FAILED: Severity.ERROR,
+  EVACUATION_CANCELLED: Severity.INFO,
 };
 
 /** Exit reasons VDSM sends with DOWN; others are accepted as free text. */
@@ -156,9 +168,23 @@ export const ErrorCode = {
   NO_ELIGIBLE_HOST: 'NO_ELIGIBLE_HOST',
   HOST_NOT_NON_RESPONSIVE: 'HOST_NOT_NON_RESPONSIVE',
   STALE_REPORT: 'STALE_REPORT',
+  /** cancelEvacuation on a host with no running evacuation and no failed one holding it (§9). */
+  NOT_EVACUATING: 'NOT_EVACUATING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ERROR_CODES = Object.values(ErrorCode);
+
+/** Where an evacuation (§9) stands. */
+export const EvacuationState = {
+  IN_PROGRESS: 'IN_PROGRESS',
+  /** The host runs no VM: it is in MAINTENANCE. */
+  COMPLETED: 'COMPLETED',
+  /** Nothing of it is pending or in flight and VMs still run on the host (see its blockers). */
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type EvacuationState = (typeof EvacuationState)[keyof typeof EvacuationState];
+export const EVACUATION_STATES = Object.values(EvacuationState);
 
 /** The kinds of order a host agent receives on its command stream. */
 export const HostCommandKind = { MIGRATE: 'MIGRATE', CANCEL: 'CANCEL' } as const;

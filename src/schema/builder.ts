@@ -6,7 +6,22 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { DecisionRule } from '../domain/decision-table.js';
-import type { EngineEvent, Host, HostCommand, Migration, MigrationAttempt, Millis, Transition, UserError, Vm, VmState } from '../domain/model.js';
+import type {
+  EngineEvent,
+  Evacuation,
+  EvacuationBlocker,
+  EvacuationMove,
+  EvacuationPlan,
+  Host,
+  HostCommand,
+  Migration,
+  MigrationAttempt,
+  Millis,
+  Transition,
+  UserError,
+  Vm,
+  VmState,
+} from '../domain/model.js';
 import type { MigrationTable } from '../domain/table/table.js';
 import type { Delivery } from './errors.js';
 
@@ -50,6 +65,10 @@ export const builder = new SchemaBuilder<{
     Engine: MigrationTable;
     HostCommand: HostCommand;
     UserError: UserError;
+    Evacuation: Evacuation;
+    EvacuationBlocker: EvacuationBlocker;
+    EvacuationPlan: EvacuationPlan;
+    EvacuationMove: EvacuationMove;
   };
   // Fields are non-null unless they say `nullable: true`: clients can rely on what is always there.
   DefaultFieldNullability: false;

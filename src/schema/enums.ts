@@ -5,6 +5,7 @@
 import {
   Cause,
   ErrorCode,
+  EvacuationState,
   EventType,
   FenceMethod,
   HostCommandKind,
@@ -48,6 +49,8 @@ export const HostStatusEnum = enumFrom('HostStatus', HostStatus, 'The state of a
   NON_RESPONSIVE: 'It has not reported for the host timeout, or was reported so: its VMs are UNKNOWN and its migrations are stalled.',
   REBOOTING: 'Fenced successfully: rebooting, none of its VMs run. Its next report makes it UP.',
   MAINTENANCE: 'Keeps reporting and is trusted, but is never chosen as a destination.',
+  PREPARING_FOR_MAINTENANCE:
+    'Being evacuated (`evacuateHost`): responsive and trusted like UP, never a destination, its VMs being moved away. It becomes MAINTENANCE once it runs no VM.',
 });
 
 export const MigrationStateEnum = enumFrom('MigrationState', MigrationState, 'Where a migration stands: in progress, or its outcome.', {
@@ -75,6 +78,7 @@ export const TransitionCauseEnum = enumFrom('TransitionCause', Cause, 'Why a tra
   CANCEL: 'A `cancelMigration` request.',
   RERUN: 'A failed attempt is tried again on another host.',
   START_TIMEOUT: 'The source did not confirm the attempt within the migration start timeout.',
+  EVACUATION: 'An evacuation (`evacuateHost`, `cancelEvacuation`, or its end) changed its host status or started a migration of one of its VMs.',
 });
 
 export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of event in the operator's log (after oVirt's audit log).", {
@@ -95,6 +99,10 @@ export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of even
   HOST_RECOVERED: 'A host responds again.',
   VM_RUNNING_ON_BOTH_HOSTS: 'Two hosts say they run the same VM: split brain.',
   REPORT_IGNORED: "A report was not applied (it contradicts the host's role, or comes from a third host).",
+  EVACUATION_STARTED: 'An evacuation of a host began: the host is PREPARING_FOR_MAINTENANCE.',
+  EVACUATION_COMPLETED: 'An evacuated host runs no VM any more: it is in MAINTENANCE.',
+  EVACUATION_FAILED: 'An evacuation has nothing left pending or in flight and VMs still run on the host (see its blockers).',
+  EVACUATION_CANCELLED: 'An evacuation was cancelled (`cancelEvacuation`, or the host set UP): its pending migrations are cancelled, the host is UP.',
 });
 
 export const SeverityEnum = enumFrom('Severity', Severity, 'How urgently an operator should read an event.', {
@@ -111,11 +119,19 @@ export const ErrorCodeEnum = enumFrom('ErrorCode', ErrorCode, 'Why a mutation wa
   VM_ALREADY_MIGRATING: 'The VM is already in the migration table.',
   NOT_MIGRATING: 'The VM or migration is not in the migration table.',
   SAME_HOST: 'The destination is the host the VM runs on.',
-  HOST_NOT_UP: 'The host is not UP (or, for a source, not UP or MAINTENANCE).',
+  HOST_NOT_UP: 'The host is not UP (or, for a source or a host to evacuate, not UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE).',
   CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host.",
   NO_ELIGIBLE_HOST: 'No host can take the VM: none is UP in its cluster besides its own.',
   HOST_NOT_NON_RESPONSIVE: 'Only a NON_RESPONSIVE host can be fenced.',
   STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot: ignored whole.",
+  NOT_EVACUATING: 'The host has no running evacuation, nor a failed one keeping it PREPARING_FOR_MAINTENANCE.',
+});
+
+export const EvacuationStateEnum = enumFrom('EvacuationState', EvacuationState, 'Where an evacuation of a host stands.', {
+  IN_PROGRESS: 'Its VMs are being moved away; the host is PREPARING_FOR_MAINTENANCE (it waits while the host does not answer).',
+  COMPLETED: 'The host runs no VM: it is in MAINTENANCE.',
+  FAILED: 'Nothing of it is pending or in flight and VMs still run on the host; `blockers` says why each stays. The host stays PREPARING_FOR_MAINTENANCE until it is evacuated again or the evacuation is cancelled.',
+  CANCELLED: 'Cancelled: its pending migrations were cancelled, those in flight went on, the host is UP.',
 });
 
 export const HostCommandKindEnum = enumFrom('HostCommandKind', HostCommandKind, 'The kinds of order a host agent receives.', {

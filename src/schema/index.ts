@@ -15,6 +15,10 @@ import './event.js';
 import './decision-rule.js';
 import './engine.js';
 import './host-command.js';
+import './evacuation.js';
+import './evacuation-blocker.js';
+import './evacuation-plan.js';
+import './evacuation-move.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

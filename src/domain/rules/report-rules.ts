@@ -4,6 +4,7 @@
  * role — and the entry is evaluated again. A MIGRATING_FROM/MIGRATING_TO report about a VM outside
  * the table brings it in (the seed's second way in). Otherwise the report places the VM.
  */
+import { statusOnRecovery } from '../evacuation/evacuation-rules.js';
 import { newEntry, reevaluate, settle } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
@@ -26,7 +27,8 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     bootId: input.bootId ?? host.bootId,
     lastSequence: input.sequence ?? (bootChanged ? null : host.lastSequence),
   });
-  if (recovering) setHostStatus(ctx, rec, hostId, HostStatus.UP, Cause.HOST_RECOVERED);
+  // Back as the operator left it: UP, or PREPARING_FOR_MAINTENANCE while an evacuation holds it (§9).
+  if (recovering) setHostStatus(ctx, rec, hostId, statusOnRecovery(ctx, hostId), Cause.HOST_RECOVERED);
 
   const listed = new Set<string>();
   for (const item of input.vms) {

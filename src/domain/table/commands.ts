@@ -10,10 +10,14 @@
  * from the hosts' reports, exactly as after an engine restart (contract §3): nothing accepted is
  * lost that the hosts cannot report again, and nothing is ever decided from a half-written state.
  */
+import { cancelRunning, evacuationOf, followEvacuations, releaseFailed, startEvacuation } from '../evacuation/evacuation-rules.js';
 import { messages } from '../messages.js';
 import type {
+  CancelEvacuationInput,
   CancelMigrationInput,
   EngineEvent,
+  EvacuateHostInput,
+  Evacuation,
   Host,
   Migration,
   MigrateVmInput,
@@ -31,6 +35,7 @@ import { addHost, fenced, markUnresponsive, setHostStatus, startTimedOut } from 
 import { applyBatch } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
+  validateEvacuationInput,
   validateMigrateVm,
   validateRegisterHost,
   validateReportFenceResult,
@@ -43,6 +48,7 @@ import {
   DEFAULT_CLUSTER,
   DestinationChoice,
   ErrorCode,
+  EvacuationState,
   EventType,
   HostCommandKind,
   HostStatus,
@@ -228,15 +234,74 @@ export class TableCommands {
     if (input.status === HostStatus.REBOOTING) {
       return refusedWith(ErrorCode.INVALID_INPUT, 'only a successful fence (reportFenceResult) puts a host into REBOOTING', 'status');
     }
+    if (input.status === HostStatus.PREPARING_FOR_MAINTENANCE) {
+      return refusedWith(ErrorCode.INVALID_INPUT, 'only evacuateHost puts a host into PREPARING_FOR_MAINTENANCE: it also moves its VMs away', 'status');
+    }
     if (input.status !== HostStatus.NON_RESPONSIVE && !isResponsive(host.status)) {
       // Its old reports would be believed again without a word from it: only its own report recovers it.
       return refusedWith(ErrorCode.INVALID_INPUT, `host ${host.id} is ${host.status}: it becomes UP again only by reporting`, 'status');
     }
+    const running = this.ctx.evacuations.runningOn(host.id);
+    if (running !== undefined && input.status === HostStatus.MAINTENANCE) {
+      return refusedWith(
+        ErrorCode.INVALID_INPUT,
+        `host ${host.id} is being evacuated (${running.id}): it goes into MAINTENANCE once it runs no VM; cancel the evacuation to set its status yourself`,
+        'status',
+      );
+    }
+    const held = this.ctx.evacuations.latestOn(host.id);
     return this.run((rec) => {
       if (input.status === HostStatus.NON_RESPONSIVE) markUnresponsive(this.ctx, rec, host.id, 'reported so');
+      // UP during an evacuation cancels it (§9); UP or MAINTENANCE after a failed one releases the host.
+      else if (running !== undefined) cancelRunning(this.ctx, rec, running, Cause.HOST_STATUS_REPORTED);
+      else if (held?.holdsHost === true && host.status === HostStatus.PREPARING_FOR_MAINTENANCE) releaseFailed(this.ctx, rec, held, input.status, Cause.HOST_STATUS_REPORTED);
       else setHostStatus(this.ctx, rec, host.id, input.status, Cause.HOST_STATUS_REPORTED);
       return ok(this.state.hosts.get(host.id) as Host);
     });
+  }
+
+  /**
+   * Starts evacuating a host (§9): UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE; asked again while
+   * one runs, the running one, unchanged.
+   */
+  evacuateHost(input: EvacuateHostInput): Outcome<Evacuation> {
+    this.assertWorking();
+    const errors = validateEvacuationInput(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    const running = this.ctx.evacuations.runningOn(host.id);
+    if (running !== undefined) return ok(evacuationOf(this.state, running));
+    if (!isResponsive(host.status)) {
+      return refusedWith(ErrorCode.HOST_NOT_UP, `host ${host.id} is ${host.status}: only a host that answers (UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE) is evacuated`, 'hostId');
+    }
+    return this.run((rec) => {
+      const evacuation = startEvacuation(this.ctx, rec, host);
+      return ok(evacuation);
+    }, (evacuation) => evacuationOf(this.state, evacuation));
+  }
+
+  /**
+   * Cancels the host's running evacuation (§9), or lets a host whose latest evacuation FAILED go
+   * back to UP; NOT_EVACUATING otherwise.
+   */
+  cancelEvacuation(input: CancelEvacuationInput): Outcome<Evacuation> {
+    this.assertWorking();
+    const errors = validateEvacuationInput(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    const running = this.ctx.evacuations.runningOn(host.id);
+    const latest = this.ctx.evacuations.latestOn(host.id);
+    const failedHolding = latest?.state === EvacuationState.FAILED && latest.holdsHost && host.status === HostStatus.PREPARING_FOR_MAINTENANCE;
+    if (running === undefined && !failedHolding) {
+      return refusedWith(ErrorCode.NOT_EVACUATING, `host ${host.id} is not being evacuated${latest ? ` (its latest evacuation ${latest.id} is ${latest.state})` : ''}`, 'hostId');
+    }
+    return this.run((rec) => {
+      if (running !== undefined) cancelRunning(this.ctx, rec, running, Cause.EVACUATION);
+      else if (latest !== undefined) releaseFailed(this.ctx, rec, latest, HostStatus.UP, Cause.EVACUATION);
+      return ok((running ?? latest) as NonNullable<typeof latest>);
+    }, (evacuation) => evacuationOf(this.state, evacuation));
   }
 
   reportFenceResult(input: ReportFenceResultInput): Outcome<Host> {
@@ -285,12 +350,17 @@ export class TableCommands {
     if (this.failure !== null) throw this.failure;
   }
 
-  private run<T>(body: (rec: Recording) => Outcome<T>): Outcome<T> {
+  /**
+   * Runs a command's rules into one recording, then brings the running evacuations up to date with
+   * what they recorded (§9); `view` turns the result into what the caller receives, once all is done.
+   */
+  private run<T, R = T>(body: (rec: Recording) => Outcome<T>, view?: (value: T) => R): Outcome<R> {
     const seqBefore = this.seq;
     const rec = new Recording(this.settings.clock(), () => ++this.seq, this.settings.faultInjection);
     let result: Outcome<T>;
     try {
       result = body(rec);
+      followEvacuations(this.ctx, rec);
     } catch (error) {
       this.seq = seqBefore; // nothing of the failed command is kept or published
       this.failure = new TableFailedError(error);
@@ -300,7 +370,8 @@ export class TableCommands {
     for (const t of rec.transitions) this.to.transitions.append(t);
     for (const e of rec.events) this.to.events.append(e);
     if (!rec.isEmpty) this.to.publisher.publish({ transitions: rec.transitions, events: rec.events, commands: rec.commands });
-    return result;
+    if (!result.ok || view === undefined) return result as Outcome<R>;
+    return ok(view(result.value));
   }
 
   private isStale(host: Host, input: ReportVmStatusesInput): boolean {

@@ -3,9 +3,12 @@
  * agent must hold. It reads the state through read-only views and never writes; the command side
  * (`commands.ts`) is the only writer.
  */
+import { planEvacuation } from '../evacuation/evacuation-plan.js';
+import { evacuationOf } from '../evacuation/evacuation-rules.js';
+import type { EvacuationView } from '../evacuation/evacuation-store.js';
 import { matchesEvent, type EventFilter } from '../event-filter.js';
-import type { EngineEvent, Host, HostCommand, Migration, Millis, Transition, Vm } from '../model.js';
-import { DestinationChoice, HostCommandKind, type HostStatus, type MigrationState, type VmStatus } from '../vocabulary.js';
+import type { EngineEvent, Evacuation, EvacuationPlan, Host, HostCommand, Migration, Millis, Transition, Vm } from '../model.js';
+import { DestinationChoice, HostCommandKind, type EvacuationState, type HostStatus, type MigrationState, type VmStatus } from '../vocabulary.js';
 import type { BoundedLog, ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
 import { commandOf } from './recording.js';
@@ -34,6 +37,8 @@ export interface TableStats {
   /** Kept migrations (in flight and recently decided) by state. */
   readonly migrationsByState: ReadonlyMap<MigrationState, number>;
   readonly hostsByStatus: ReadonlyMap<HostStatus, number>;
+  /** Kept evacuations (running, and ended ones up to the history limit) by state. */
+  readonly evacuationsByState: ReadonlyMap<EvacuationState, number>;
   readonly reports: ReportTotals;
 }
 
@@ -45,6 +50,7 @@ export interface ReadSources {
   readonly epoch: string;
   readonly startedAt: Millis;
   readonly state: TableView;
+  readonly evacuations: EvacuationView;
   readonly transitions: BoundedLog<Transition>;
   readonly events: BoundedLog<EngineEvent>;
   readonly reportCounts: Readonly<ReportCounts>;
@@ -138,8 +144,32 @@ export class TableReader {
       stalledEntries: state.stalledEntries,
       migrationsByState: state.migrationCountsByState(),
       hostsByStatus,
+      evacuationsByState: this.from.evacuations.countsByState(),
       reports: { applied: inAcceptedBatches - ignored, ignored, outOfOrderBatch: outOfOrder, invalidBatch: invalid },
     };
+  }
+
+  /** The evacuation with this id, running or kept in the history (§9). */
+  evacuation(id: string): Evacuation | undefined {
+    const record = this.from.evacuations.byId(id);
+    return record === undefined ? undefined : evacuationOf(this.from.state, record);
+  }
+
+  /** The host's running evacuation, if any. */
+  runningEvacuationOf(hostId: string): Evacuation | undefined {
+    const record = this.from.evacuations.runningOn(hostId);
+    return record === undefined ? undefined : evacuationOf(this.from.state, record);
+  }
+
+  /** Evacuations, filtered, newest first, after the one at `afterOrdinal` (0: from the newest). */
+  evacuations(filter: { hostId?: string | null; state?: EvacuationState | null }, afterOrdinal = 0, first = 50): Page<Evacuation> {
+    const page = this.from.evacuations.newestFirst(filter, afterOrdinal === 0 ? null : afterOrdinal, first);
+    return { items: page.items.map((record) => evacuationOf(this.from.state, record)), hasNextPage: page.hasNextPage };
+  }
+
+  /** The dry run of evacuating the host now (§9); null when the host is not known. It changes nothing. */
+  evacuationPlan(hostId: string): EvacuationPlan | null {
+    return planEvacuation(this.from.state, hostId);
   }
 
   /** A page of the kept event log after `afterSeq`, filtered, oldest first (from the oldest kept at 0). */
@@ -188,11 +218,11 @@ export class TableReader {
    * Reads the position inside a page cursor of `vms` or `migrations` pages (an ordinal of this
    * engine run): refused when malformed, from another run, or beyond any ordinal handed out.
    */
-  resolvePageCursor(list: 'vms' | 'migrations', text: string): { ok: true; ordinal: number } | { ok: false; reason: CursorProblem } {
+  resolvePageCursor(list: 'vms' | 'migrations' | 'evacuations', text: string): { ok: true; ordinal: number } | { ok: false; reason: CursorProblem } {
     const position = parseCursor(text);
     if (position === null) return { ok: false, reason: 'MALFORMED' };
     if (position.epoch !== this.from.epoch) return { ok: false, reason: 'OTHER_EPOCH' };
-    const last = list === 'vms' ? this.from.state.lastVmOrdinal : this.from.state.lastMigrationOrdinal;
+    const last = list === 'vms' ? this.from.state.lastVmOrdinal : list === 'migrations' ? this.from.state.lastMigrationOrdinal : this.from.evacuations.lastOrdinal;
     if (position.seq > last) return { ok: false, reason: 'FUTURE' };
     return { ok: true, ordinal: position.seq };
   }
@@ -217,7 +247,7 @@ export class TableReader {
 
   /** Index and record disagreements (empty when consistent): for tests and diagnostics. */
   checkConsistency(): string[] {
-    return this.from.state.checkIndexes();
+    return [...this.from.state.checkIndexes(), ...this.from.evacuations.checkIndexes()];
   }
 }
 

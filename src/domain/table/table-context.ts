@@ -2,6 +2,7 @@
  * What the table's rules work on: the state, the settings, and the table-wide order in which
  * reports are heard. The table owns it; the rule modules receive it with each command.
  */
+import type { EvacuationStore } from '../evacuation/evacuation-store.js';
 import type { Side } from '../model.js';
 import type { TableState } from './table-state.js';
 
@@ -27,6 +28,8 @@ export interface TableContext {
   /** The next position in the table-wide order of applied reports ("heard after", row 1). */
   nextHeard(): number;
   readonly reportCounts: ReportCounts;
+  /** Evacuations of hosts (§9), with their indexes. */
+  readonly evacuations: EvacuationStore;
 }
 
 /** A side nothing has been heard from in the current attempt. */

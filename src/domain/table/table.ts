@@ -11,6 +11,7 @@
  */
 import type { EngineEvent, Millis, Transition } from '../model.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../validation.js';
+import { EvacuationStore } from '../evacuation/evacuation-store.js';
 import { BoundedLog } from './bounded-log.js';
 import { TableCommands, type TableFailedError } from './commands.js';
 import { ChangePublisher, type ChangeListener } from './publisher.js';
@@ -60,6 +61,7 @@ export class MigrationTable extends TableReader {
     const transitions = new BoundedLog<Transition>(options.historyLimit);
     const events = new BoundedLog<EngineEvent>(options.historyLimit);
     const reportCounts: ReportCounts = { inAcceptedBatches: 0, ignored: 0, outOfOrder: 0, invalid: 0 };
+    const evacuations = new EvacuationStore(options.historyLimit);
     /** Orders every report the table applies, across hosts ("heard after", row 1). */
     let heardOrder = 0;
     const ctx: TableContext = {
@@ -67,6 +69,7 @@ export class MigrationTable extends TableReader {
       settings: { epoch: options.epoch, migrationStartTimeoutMs: options.migrationStartTimeoutMs, maxAttempts: options.maxAttempts },
       nextHeard: () => ++heardOrder,
       reportCounts,
+      evacuations,
     };
     const publisher = new ChangePublisher(options.onListenerError ?? (() => {}));
     const commands = new TableCommands(
@@ -79,7 +82,7 @@ export class MigrationTable extends TableReader {
       },
       { state, ctx, transitions, events, publisher, onFailure: options.onFailure ?? (() => {}) },
     );
-    super({ epoch: options.epoch, startedAt: options.clock(), state, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
+    super({ epoch: options.epoch, startedAt: options.clock(), state, evacuations, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
     this.commands = commands;
     this.publisher = publisher;
   }
@@ -91,6 +94,8 @@ export class MigrationTable extends TableReader {
   readonly reportVmStatuses: TableCommands['reportVmStatuses'] = (input) => this.commands.reportVmStatuses(input);
   readonly reportHostStatus: TableCommands['reportHostStatus'] = (input) => this.commands.reportHostStatus(input);
   readonly reportFenceResult: TableCommands['reportFenceResult'] = (input) => this.commands.reportFenceResult(input);
+  readonly evacuateHost: TableCommands['evacuateHost'] = (input) => this.commands.evacuateHost(input);
+  readonly cancelEvacuation: TableCommands['cancelEvacuation'] = (input) => this.commands.cancelEvacuation(input);
   /** Fires what the clock says is due (host timeouts, start timeouts). */
   readonly tick = (): void => this.commands.tick();
 
