@@ -15,9 +15,11 @@ import {
   Cause,
   DestinationChoice,
   ExitReason,
+  EvacuationState,
+  EventType,
   FenceMethod,
   HOST_STATUSES,
-  type HostStatus,
+  HostStatus,
   isResponsive,
   MigrationState,
   REPORTED_VM_STATUSES,
@@ -49,7 +51,9 @@ type Step =
   | { readonly kind: 'hostStatus'; readonly hostId: string; readonly status: HostStatus }
   | { readonly kind: 'fence'; readonly hostId: string; readonly succeeded: boolean }
   | { readonly kind: 'cancel'; readonly vmId: string; readonly byMigrationId: boolean }
-  | { readonly kind: 'advance'; readonly ms: number };
+  | { readonly kind: 'advance'; readonly ms: number }
+  | { readonly kind: 'evacuate'; readonly hostId: string }
+  | { readonly kind: 'cancelEvacuation'; readonly hostId: string };
 
 const host = fc.constantFrom(...HOSTS);
 const vm = fc.constantFrom(...VMS);
@@ -91,6 +95,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: kind('fence'), hostId: host, succeeded: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: kind('cancel'), vmId: vm, byMigrationId: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('advance'), ms: fc.integer({ min: 0, max: MAX_ADVANCE_MS }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: kind('evacuate'), hostId: host }) },
+  { weight: 1, arbitrary: fc.record({ kind: kind('cancelEvacuation'), hostId: host }) },
 );
 
 /** Drops what the input checks would refuse anyway, so most batches are accepted. */
@@ -138,6 +144,10 @@ class Witness {
     }
     const start = this.attemptStart.get(m.id);
     if (start === undefined || start.attempt !== m.attempt) {
+      // §3, §9: Transit starts an attempt only towards a host that is UP (never one preparing for maintenance).
+      if (m.destinationChoice !== DestinationChoice.DISCOVERED && m.destination.hostId !== null) {
+        expect(this.hostStatus.get(m.destination.hostId), `migration ${m.id} attempt ${m.attempt} started towards ${m.destination.hostId}`).toBe(HostStatus.UP);
+      }
       const discoveredBy = start === undefined && m.destinationChoice === DestinationChoice.DISCOVERED ? t.hostId : null;
       this.attemptStart.set(m.id, { step: this.stepIndex, attempt: m.attempt, discoveredBy });
     }
@@ -226,7 +236,32 @@ function send(table: MigrationTable, witness: Witness, s: Step, advance: (ms: nu
       advance(s.ms);
       table.tick();
       return null;
+    case 'evacuate':
+      return table.evacuateHost({ hostId: s.hostId });
+    case 'cancelEvacuation':
+      return table.cancelEvacuation({ hostId: s.hostId });
   }
+}
+
+/** §9: what every evacuation and every host preparing for maintenance must look like after any command. */
+function checkEvacuations(table: MigrationTable, completedNow: readonly string[]): void {
+  for (const h of HOSTS) {
+    const latest = table.evacuations({ hostId: h }, 0, 1).items[0];
+    const status = table.host(h)?.status;
+    if (status === HostStatus.PREPARING_FOR_MAINTENANCE) {
+      expect(latest?.state === EvacuationState.IN_PROGRESS || latest?.state === EvacuationState.FAILED, `host ${h} prepares for maintenance with no evacuation holding it`).toBe(true);
+    }
+    if (latest?.state === EvacuationState.IN_PROGRESS) {
+      expect([HostStatus.PREPARING_FOR_MAINTENANCE, HostStatus.NON_RESPONSIVE, HostStatus.REBOOTING], `host ${h} is being evacuated`).toContain(status);
+      expect(latest.remaining).toBe(table.vmIdsOnHost(h).length);
+    }
+  }
+  for (const e of table.evacuations({}, 0, 1_000).items) {
+    expect(e.moved + e.failed, `evacuation ${e.id}`).toBeLessThanOrEqual(e.total);
+    if (e.state === EvacuationState.FAILED) expect(e.blockers.length, `evacuation ${e.id} failed without blockers`).toBe(e.remaining);
+  }
+  // The moment an evacuation completes, its host runs no VM.
+  for (const h of completedNow) expect(table.vmIdsOnHost(h), `host ${h} completed its evacuation`).toEqual([]);
 }
 
 function checkState(table: MigrationTable, witness: Witness): void {
@@ -297,8 +332,10 @@ describe('invariants over random histories', () => {
             expect(table.latestSeq, `a refused ${s.kind} changed the table`).toBe(before);
             expect(pending).toEqual([]);
           }
+          const completedNow = pending.flatMap((c) => c.events).filter((e) => e.type === EventType.EVACUATION_COMPLETED).map((e) => e.hostId as string);
           settle();
           checkState(table, witness);
+          checkEvacuations(table, completedNow);
         }
         expect(isIncreasing(transitions.map((t) => t.seq))).toBe(true);
         expect(isIncreasing(events.map((e) => e.seq))).toBe(true);
