@@ -30,6 +30,7 @@ const EXPECTED_NAMES = [
   'transit_stalled_entries',
   'transit_hosts',
   'transit_subscribers',
+  'transit_evacuations',
   // the domain's counters
   'transit_migration_outcomes_total',
   'transit_migration_reruns_total',
@@ -184,5 +185,24 @@ describe('/metrics', () => {
     } finally {
       await ws.dispose();
     }
+  });
+
+  it('should count evacuations by state, and hosts preparing for maintenance (docs/contract.md §9)', async () => {
+    await arrange(server, { 'host-a': ['vm-1'], 'host-b': [], 'host-c': [] });
+    const EVACUATE = graphql(`
+      mutation MetricsEvacuate($input: EvacuateHostInput!) {
+        evacuateHost(input: $input) { errors { code } }
+      }
+    `);
+    await server.data(EVACUATE, { input: { hostId: 'host-c' } }); // empty: completes at once
+    await server.data(EVACUATE, { input: { hostId: 'host-a' } });
+    const samples = await scrape(server);
+    expect(value(samples, 'transit_evacuations{state="IN_PROGRESS"}')).toBe(1);
+    expect(value(samples, 'transit_evacuations{state="COMPLETED"}')).toBe(1);
+    expect(value(samples, 'transit_evacuations{state="FAILED"}')).toBe(0);
+    expect(value(samples, 'transit_hosts{status="PREPARING_FOR_MAINTENANCE"}')).toBe(1);
+    expect(value(samples, 'transit_hosts{status="MAINTENANCE"}')).toBe(1);
+    expect(value(samples, 'transit_transitions_total{cause="EVACUATION"}')).toBeGreaterThanOrEqual(3);
+    expect(value(samples, 'transit_events_total{type="EVACUATION_STARTED"}')).toBe(2);
   });
 });

@@ -6,7 +6,8 @@
  *   `graphql_envelop_request{,_duration}`, `graphql_envelop_error_result`), labelled by operation
  *   type and name;
  * - the domain's own gauges, read from the table when scraped (no cost per report): VMs by
- *   status, the table's size, migrations by state, stalled entries, hosts by status, subscribers;
+ *   status, the table's size, migrations by state, stalled entries, hosts by status, evacuations
+ *   by state, subscribers;
  * - the domain's counters: migration outcomes, reruns, transitions by cause and events by type
  *   (fed by the table's change listener), and VM reports applied and ignored (the table's totals);
  * - Node's process metrics (CPU, memory, event-loop lag, GC), as prom-client collects them.
@@ -17,7 +18,7 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeSet, MigrationTable } from '../../domain/table/table.js';
-import { Cause, EventType, HostStatus, MigrationState, VmStatus } from '../../domain/vocabulary.js';
+import { Cause, EvacuationState, EventType, HostStatus, MigrationState, VmStatus } from '../../domain/vocabulary.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -81,6 +82,7 @@ export function createMetrics(table: MigrationTable, { subscribers }: MetricsOpt
   new Gauge({ name: 'transit_stalled_entries', help: 'Migrations in flight that are stalled (a side not responding, not registered or not known).', registers: [registry], collect() { this.set(stats.stalledEntries); } });
   gaugeByLabel(registry, 'transit_migrations', 'Migrations kept (in flight, and decided ones up to the history limit), by state.', 'state', Object.values(MigrationState), () => stats.migrationsByState);
   gaugeByLabel(registry, 'transit_hosts', 'Hosts, by status.', 'status', Object.values(HostStatus), () => stats.hostsByStatus);
+  gaugeByLabel(registry, 'transit_evacuations', 'Evacuations of hosts kept (running, and ended ones up to the history limit), by state.', 'state', Object.values(EvacuationState), () => stats.evacuationsByState);
   new Gauge({ name: 'transit_subscribers', help: 'Subscriptions (graphql-ws and SSE) currently fed by the table.', registers: [registry], collect() { this.set(subscribers()); } });
 
   // ---- counters the table keeps (monotonic totals), brought up to date at scrape time ----
