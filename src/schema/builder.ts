@@ -6,7 +6,7 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { DecisionRule } from '../domain/decision-table.js';
-import type { EngineEvent, Host, HostCommand, Migration, MigrationAttempt, Millis, Transition, UserError, Vm, VmState } from '../domain/model.js';
+import type { DecisionBlocker, EngineEvent, Host, HostCommand, Migration, MigrationAttempt, Millis, Transition, UserError, Vm, VmState } from '../domain/model.js';
 import type { MigrationTable } from '../domain/table/table.js';
 import type { Delivery } from './errors.js';
 
@@ -24,9 +24,17 @@ export interface Feeds {
   hostCommands(hostId: string): AsyncIterable<Delivery<HostCommand>>;
 }
 
+/** Who sends an operation, as the security layer established it (its credential's name; open mode). */
+export interface Caller {
+  readonly name: string;
+  readonly open: boolean;
+}
+
 export interface Context {
   readonly table: MigrationTable;
   readonly feeds: Feeds;
+  /** Set by the security layer for every operation (HTTP, SSE and graphql-ws). */
+  readonly principal?: Caller | null;
 }
 
 export const builder = new SchemaBuilder<{
@@ -44,6 +52,7 @@ export const builder = new SchemaBuilder<{
     Host: Host;
     Migration: Migration;
     MigrationAttempt: MigrationAttempt;
+    DecisionBlocker: DecisionBlocker;
     Transition: Transition;
     Event: EngineEvent;
     DecisionRule: DecisionRule;

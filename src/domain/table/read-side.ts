@@ -35,6 +35,12 @@ export interface TableStats {
   readonly migrationsByState: ReadonlyMap<MigrationState, number>;
   readonly hostsByStatus: ReadonlyMap<HostStatus, number>;
   readonly reports: ReportTotals;
+  /** Migrations waiting in the queue. */
+  readonly pending: number;
+  /** Attempts in flight per host with any: leaving it and heading to it. */
+  readonly inFlightByHost: ReadonlyMap<string, { readonly outgoing: number; readonly incoming: number }>;
+  /** Attempts in flight per cluster (every cluster with a host). */
+  readonly inFlightByCluster: ReadonlyMap<string, number>;
 }
 
 /** Why a cursor cannot be resumed from. */
@@ -118,6 +124,16 @@ export class TableReader {
     return this.from.state.entries.get(vmId);
   }
 
+  /** The VM's current migration: pending in the queue, or in flight in the table (docs/contract.md §8). */
+  currentMigrationOf(vmId: string): Migration | undefined {
+    return this.from.state.currentMigrationOf(vmId);
+  }
+
+  /** Pending migrations, in no particular order. */
+  pendingMigrations(): IterableIterator<Migration> {
+    return this.from.state.pending.values();
+  }
+
   entries(): IterableIterator<Migration> {
     return this.from.state.entries.values();
   }
@@ -139,6 +155,9 @@ export class TableReader {
       migrationsByState: state.migrationCountsByState(),
       hostsByStatus,
       reports: { applied: inAcceptedBatches - ignored, ignored, outOfOrderBatch: outOfOrder, invalidBatch: invalid },
+      pending: state.pending.size,
+      inFlightByHost: new Map([...state.hostIdsWithAttemptsInFlight()].map((id) => [id, { outgoing: state.outgoingOf(id), incoming: state.incomingOf(id) }])),
+      inFlightByCluster: new Map([...new Set([...state.hosts.values()].map((h) => h.cluster))].map((c) => [c, state.inFlightInCluster(c)])),
     };
   }
 
@@ -199,7 +218,8 @@ export class TableReader {
 
   /**
    * The orders a host agent must hold now: for every migration still in progress from it, the
-   * migrate order of the current attempt, and the cancel order when one was asked. An agent that
+   * migrate order of the current attempt, and the cancel order when one was asked or a deadline
+   * aborted the attempt. A pending migration has no order yet. An agent that
    * (re)connects gets these first, so it misses no order; orders are idempotent by
    * (migrationId, attempt, kind).
    */
@@ -210,7 +230,7 @@ export class TableReader {
       const entry = state.entries.get(vmId) as Migration;
       if (entry.source.hostId !== hostId) continue;
       if (entry.destinationChoice !== DestinationChoice.DISCOVERED) commands.push(commandOf(HostCommandKind.MIGRATE, entry, entry.attemptStartedAt));
-      if (entry.cancelRequested) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
+      if (entry.cancelRequested || entry.abortReason !== null) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
     }
     return commands;
   }
