@@ -69,6 +69,27 @@ export interface Config {
   readonly introspection: boolean;
   /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
   readonly maxReportBatch: number;
+  /**
+   * Attempts in flight leaving one host (`TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST`), as VDSM's
+   * `max_outgoing_migrations`; 0: no limit. Discovered migrations count but are never refused. Default 2.
+   */
+  readonly maxOutgoingMigrationsPerHost: number;
+  /** Attempts in flight heading to one host (`TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST`), as VDSM's `max_incoming_migrations`; 0: no limit. Default 2. */
+  readonly maxIncomingMigrationsPerHost: number;
+  /** Attempts in flight in one cluster (`TRANSIT_MAX_MIGRATIONS_PER_CLUSTER`), as KubeVirt's `parallelMigrationsPerCluster`; 0: no limit. Default 5. */
+  readonly maxMigrationsPerCluster: number;
+  /** A migration pending this long ends FAILED (`TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS`); 0: no queue deadline (the reason stays visible). Default 0. */
+  readonly migrationQueueTimeoutMs: number;
+  /**
+   * An attempt whose source confirmed but whose progress has not risen for this long is aborted
+   * (`TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS`), as KubeVirt's and oVirt's 150 s; 0: never. Default 150 000.
+   */
+  readonly migrationProgressTimeoutMs: number;
+  /**
+   * An attempt not completed within this long per GiB of the VM's memory (at least 2 GiB) is aborted
+   * (`TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS`), as KubeVirt's `completionTimeoutPerGiB`; 0: never. Default 150 000.
+   */
+  readonly migrationCompletionTimeoutPerGibMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -94,6 +115,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   mutationBurst: 200,
   introspection: true,
   maxReportBatch: DEFAULT_INPUT_LIMITS.maxBatchSize,
+  maxOutgoingMigrationsPerHost: DEFAULT_TABLE_SETTINGS.limits.maxOutgoingPerHost,
+  maxIncomingMigrationsPerHost: DEFAULT_TABLE_SETTINGS.limits.maxIncomingPerHost,
+  maxMigrationsPerCluster: DEFAULT_TABLE_SETTINGS.limits.maxPerCluster,
+  migrationQueueTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationQueueTimeoutMs,
+  migrationProgressTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationProgressTimeoutMs,
+  migrationCompletionTimeoutPerGibMs: DEFAULT_TABLE_SETTINGS.migrationCompletionTimeoutPerGibMs,
 });
 
 /**
@@ -138,6 +165,12 @@ const ENVIRONMENT = z
     TRANSIT_MUTATION_BURST: integer(1).default(DEFAULT_CONFIG.mutationBurst),
     TRANSIT_INTROSPECTION: onOff.default(DEFAULT_CONFIG.introspection),
     TRANSIT_MAX_REPORT_BATCH: integer(1).default(DEFAULT_CONFIG.maxReportBatch),
+    TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST: integer(0).default(DEFAULT_CONFIG.maxOutgoingMigrationsPerHost),
+    TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST: integer(0).default(DEFAULT_CONFIG.maxIncomingMigrationsPerHost),
+    TRANSIT_MAX_MIGRATIONS_PER_CLUSTER: integer(0).default(DEFAULT_CONFIG.maxMigrationsPerCluster),
+    TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationQueueTimeoutMs),
+    TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationProgressTimeoutMs),
+    TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: integer(0).default(DEFAULT_CONFIG.migrationCompletionTimeoutPerGibMs),
   })
   .refine((env) => env.TRANSIT_SUBSCRIBER_BUFFER_ITEMS < env.TRANSIT_HISTORY_LIMIT, {
     message: 'must be below TRANSIT_HISTORY_LIMIT, or a subscriber ended as too slow could not resume from its cursor',
@@ -177,5 +210,11 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     mutationBurst: e.TRANSIT_MUTATION_BURST,
     introspection: e.TRANSIT_INTROSPECTION,
     maxReportBatch: e.TRANSIT_MAX_REPORT_BATCH,
+    maxOutgoingMigrationsPerHost: e.TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST,
+    maxIncomingMigrationsPerHost: e.TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST,
+    maxMigrationsPerCluster: e.TRANSIT_MAX_MIGRATIONS_PER_CLUSTER,
+    migrationQueueTimeoutMs: e.TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS,
+    migrationProgressTimeoutMs: e.TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS,
+    migrationCompletionTimeoutPerGibMs: e.TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS,
   });
 }

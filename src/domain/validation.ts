@@ -133,6 +133,9 @@ export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: I
         if (textError) errors.push(textError);
       }
     }
+    if (vm.memoryMiB !== undefined && vm.memoryMiB !== null && !(Number.isSafeInteger(vm.memoryMiB) && vm.memoryMiB > 0)) {
+      errors.push(invalid(`${at}.memoryMiB`, 'memoryMiB must be a positive whole number of MiB'));
+    }
     if (vm.peerHostId !== undefined && vm.peerHostId !== null) {
       const migrating = vm.status === ReportedVmStatus.MIGRATING_FROM || vm.status === ReportedVmStatus.MIGRATING_TO;
       const peerError = checkId(vm.peerHostId, `${at}.peerHostId`, limits, 'peerHostId');

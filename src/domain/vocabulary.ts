@@ -49,6 +49,8 @@ export const isResponsive = (status: HostStatus): boolean =>
   status === HostStatus.UP || status === HostStatus.MAINTENANCE || status === HostStatus.PREPARING_FOR_MAINTENANCE;
 
 export const MigrationState = {
+  /** Accepted, waiting for a free slot (docs/contract.md §8): no order sent, the VM runs UP on its host, not in the table. */
+  PENDING: 'PENDING',
   IN_PROGRESS: 'IN_PROGRESS',
   SUCCEEDED: 'SUCCEEDED',
   FAILED: 'FAILED',
@@ -58,6 +60,37 @@ export const MigrationState = {
 } as const;
 export type MigrationState = (typeof MigrationState)[keyof typeof MigrationState];
 export const MIGRATION_STATES = Object.values(MigrationState);
+
+/** A migration that has not decided yet: pending in the queue, or in flight in the table. */
+export const isCurrent = (state: MigrationState): boolean => state === MigrationState.PENDING || state === MigrationState.IN_PROGRESS;
+
+/** The scheduler starts evacuations first, then by the time a migration was accepted (docs/contract.md §8). */
+export const MigrationPriority = {
+  EVACUATION: 'EVACUATION',
+  NORMAL: 'NORMAL',
+} as const;
+export type MigrationPriority = (typeof MigrationPriority)[keyof typeof MigrationPriority];
+export const MIGRATION_PRIORITIES = Object.values(MigrationPriority);
+
+/** What holds back the decision of a migration in flight right now (docs/contract.md §10). */
+export const DecisionBlockerCode = {
+  SOURCE_NOT_HEARD: 'SOURCE_NOT_HEARD',
+  DESTINATION_NOT_HEARD: 'DESTINATION_NOT_HEARD',
+  SOURCE_UNRESPONSIVE: 'SOURCE_UNRESPONSIVE',
+  DESTINATION_UNRESPONSIVE: 'DESTINATION_UNRESPONSIVE',
+  SOURCE_NOT_CONFIRMED: 'SOURCE_NOT_CONFIRMED',
+  DESTINATION_DOWN_NOT_FRESH: 'DESTINATION_DOWN_NOT_FRESH',
+  PEER_UNKNOWN: 'PEER_UNKNOWN',
+  HOST_NOT_REGISTERED: 'HOST_NOT_REGISTERED',
+  RUNNING_ON_BOTH: 'RUNNING_ON_BOTH',
+  ABORT_ORDERED: 'ABORT_ORDERED',
+} as const;
+export type DecisionBlockerCode = (typeof DecisionBlockerCode)[keyof typeof DecisionBlockerCode];
+export const DECISION_BLOCKER_CODES = Object.values(DecisionBlockerCode);
+
+/** Who did what (docs/contract.md §10): the engine's own clock, and every caller in open mode. */
+export const ENGINE_ACTOR = 'engine';
+export const OPEN_ACTOR = 'open';
 
 /** Who chose a migration's destination: only an engine-chosen destination is rerun elsewhere (§4). */
 export const DestinationChoice = {
@@ -87,6 +120,14 @@ export const Cause = {
   START_TIMEOUT: 'START_TIMEOUT',
   /** An evacuation (§9) changed its host's status or started a migration of it. */
   EVACUATION: 'EVACUATION',
+  /** The scheduler started a pending migration, changed why it waits, or ended it without starting (docs/contract.md §8). */
+  SCHEDULER: 'SCHEDULER',
+  /** A pending migration waited longer than the queue timeout. */
+  QUEUE_TIMEOUT: 'QUEUE_TIMEOUT',
+  /** The source's progress did not rise within the progress timeout: the attempt is aborted. */
+  PROGRESS_TIMEOUT: 'PROGRESS_TIMEOUT',
+  /** The attempt did not complete within the completion timeout: it is aborted. */
+  COMPLETION_TIMEOUT: 'COMPLETION_TIMEOUT',
 } as const;
 export type Cause = (typeof Cause)[keyof typeof Cause];
 export const CAUSES = Object.values(Cause);
@@ -114,6 +155,10 @@ export const EventType = {
   EVACUATION_COMPLETED: 'EVACUATION_COMPLETED',
   EVACUATION_FAILED: 'EVACUATION_FAILED',
   EVACUATION_CANCELLED: 'EVACUATION_CANCELLED',
+  /** A migration waits for a free slot (docs/contract.md §8). */
+  MIGRATION_QUEUED: 'MIGRATION_QUEUED',
+  /** A deadline passed: the source is ordered to abort (docs/contract.md §8). */
+  MIGRATION_ABORTING: 'MIGRATION_ABORTING',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 export const EVENT_TYPES = Object.values(EventType);
@@ -144,6 +189,8 @@ export const EVENT_SEVERITY: Record<EventType, Severity> = {
   EVACUATION_COMPLETED: Severity.INFO,
   EVACUATION_FAILED: Severity.ERROR,
   EVACUATION_CANCELLED: Severity.INFO,
+  MIGRATION_QUEUED: Severity.INFO,
+  MIGRATION_ABORTING: Severity.WARNING,
 };
 
 /** Exit reasons VDSM sends with DOWN; others are accepted as free text. */

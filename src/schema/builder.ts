@@ -7,6 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { DecisionRule } from '../domain/decision-table.js';
 import type {
+  DecisionBlocker,
   EngineEvent,
   Evacuation,
   EvacuationBlocker,
@@ -39,9 +40,17 @@ export interface Feeds {
   hostCommands(hostId: string): AsyncIterable<Delivery<HostCommand>>;
 }
 
+/** Who sends an operation, as the security layer established it (its credential's name; open mode). */
+export interface Caller {
+  readonly name: string;
+  readonly open: boolean;
+}
+
 export interface Context {
   readonly table: MigrationTable;
   readonly feeds: Feeds;
+  /** Set by the security layer for every operation (HTTP, SSE and graphql-ws). */
+  readonly principal?: Caller | null;
 }
 
 export const builder = new SchemaBuilder<{
@@ -59,6 +68,7 @@ export const builder = new SchemaBuilder<{
     Host: Host;
     Migration: Migration;
     MigrationAttempt: MigrationAttempt;
+    DecisionBlocker: DecisionBlocker;
     Transition: Transition;
     Event: EngineEvent;
     DecisionRule: DecisionRule;

@@ -7,7 +7,7 @@ import type { MigrationTable } from '../domain/table/table.js';
 import { builder } from './builder.js';
 import { connection, pageCursor, pageSize, readPageCursor } from './cursors.js';
 import { EvacuationStateEnum } from './enums.js';
-import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
+import { actorOf, ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 /** The evacuated host: a host with an evacuation stays known. */
 export function hostOf(table: MigrationTable, hostId: string): Host {
@@ -84,7 +84,7 @@ builder.relayMutationField(
   {
     description:
       'Moves every VM off a host for maintenance: the host becomes PREPARING_FOR_MAINTENANCE (never a destination), every VM UP on it gets a migration with an automatic destination and priority EVACUATION (a VM no host can take is a blocker at once), migrations already leaving it join, and so does any VM that arrives. It ends COMPLETED (the host is MAINTENANCE) once the host runs no VM, or FAILED when nothing is left moving and VMs remain. Asked again while one runs, it returns the running one, unchanged.',
-    resolve: (_root, { input }, { table }) => payloadOf(table.evacuateHost(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.evacuateHost(input, actorOf(context))),
   },
   {
     description: 'Result of `evacuateHost`.',
@@ -106,7 +106,7 @@ builder.relayMutationField(
   {
     description:
       "Cancels the host's running evacuation: its pending migrations are CANCELLED, those in flight go on, the host returns to UP, the evacuation is CANCELLED. On a host whose latest evacuation FAILED, the host returns to UP and the evacuation stays FAILED. Otherwise NOT_EVACUATING. `reportHostStatus(UP)` does the same.",
-    resolve: (_root, { input }, { table }) => payloadOf(table.cancelEvacuation(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.cancelEvacuation(input, actorOf(context))),
   },
   {
     description: 'Result of `cancelEvacuation`.',

@@ -10,6 +10,7 @@ import './vm-report.js';
 import './host.js';
 import './migration.js';
 import './migration-attempt.js';
+import './decision-blocker.js';
 import './transition.js';
 import './event.js';
 import './decision-rule.js';

@@ -4,7 +4,7 @@
  * VMs that join it.
  */
 import { describe, expect, it } from 'vitest';
-import { Cause, DestinationChoice, ErrorCode, EvacuationState, EventType, HostCommandKind, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
+import { Cause, DestinationChoice, ErrorCode, MigrationPriority, EvacuationState, EventType, HostCommandKind, HostStatus, MigrationState, VmStatus } from '../../src/domain/vocabulary.js';
 import {
   confirm,
   createTable,
@@ -182,6 +182,10 @@ describe('evacuateHost', () => {
     unwrap(report(table, SOURCE, [[VM_3, UP]]));
     const now = evacuationNow(table, evacuation.id);
     expect(now.total).toBe(3);
-    expect(now.migrationIds).toEqual([entry(table, VM).id, joined.id, entry(table, VM_3).id]);
+    expect(now.migrationIds.slice(0, 2)).toEqual([entry(table, VM).id, joined.id]);
+    // Two already leave the host: the third waits for a slot (the limits of §8 apply), first in the queue.
+    const third = table.migration(now.migrationIds[2] as string);
+    expect(third).toMatchObject({ vmId: VM_3, state: MigrationState.PENDING, priority: MigrationPriority.EVACUATION });
+    expect(third?.waitingReason).toContain('2 of 2 outgoing');
   });
 });

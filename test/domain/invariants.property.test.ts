@@ -343,5 +343,6 @@ describe('invariants over random histories', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+    // 500 random histories take about a minute on a busy two-core machine.
+  }, 240_000);
 });

@@ -3,34 +3,41 @@
  * a VM of the evacuated host a migration, and the one place that cancels an evacuation's pending
  * migrations. Everything else of the evacuation only follows the migrations' transitions.
  */
-import { messages } from '../messages.js';
 import type { Migration } from '../model.js';
-import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
-import type { Recording } from '../table/recording.js';
-import { notHeard, type TableContext } from '../table/table-context.js';
+import { eligibleHostExists } from '../rules/entry-store.js';
+import { cancelPending, enqueue } from '../rules/queue-rules.js';
+import { vmStateOf, type Recording } from '../table/recording.js';
+import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
-import { Cause, DestinationChoice, EventType, HostCommandKind } from '../vocabulary.js';
+import { Cause, MigrationPriority, MigrationState } from '../vocabulary.js';
 
 /**
- * Gives the VM (UP on `source`, not migrating) a migration with an automatic destination, so it is
- * rerun like any engine-chosen migration (§4). Null when no host is eligible: the VM is a blocker.
+ * Queues a migration of the VM (UP on `source`, with no current migration) with an automatic
+ * destination and priority EVACUATION: the scheduler starts it first, within the limits, and it is
+ * rerun like any engine-chosen migration (§4, §8). Null when no host is eligible: a blocker.
  */
 export function migrateForEvacuation(ctx: TableContext, rec: Recording, vm: VmRecord, source: HostRecord): Migration | null {
-  const destination = chooseFor(ctx, source.id, source.cluster, new Set());
-  if (destination === null) return null;
-  const entry = newEntry(ctx, rec, vm, {
-    source: notHeard(source.id),
-    destination: notHeard(destination),
-    destinationChoice: DestinationChoice.ENGINE,
-    sourceConfirmed: false,
-  });
-  putEntryAndVm(ctx, rec, Cause.EVACUATION, entry, source.id);
-  rec.event(EventType.MIGRATION_STARTED, messages.migrationStarted(entry), entry);
-  rec.command(HostCommandKind.MIGRATE, entry);
-  return entry;
+  if (!eligibleHostExists(ctx, source.id, source.cluster, new Set())) return null;
+  return enqueue(ctx, rec, { vmId: vm.id, priority: MigrationPriority.EVACUATION, destinationHostId: null, cause: Cause.EVACUATION });
+}
+
+/** A migration already leaving the host joins the evacuation: a pending one takes evacuation priority (a transition says so). */
+export function prioritise(ctx: TableContext, rec: Recording, migration: Migration): void {
+  if (migration.state !== MigrationState.PENDING || migration.priority === MigrationPriority.EVACUATION) return;
+  const next: Migration = { ...migration, priority: MigrationPriority.EVACUATION };
+  const vm = ctx.state.vms.get(next.vmId) as VmRecord;
+  ctx.state.putPending(next);
+  rec.vm(Cause.EVACUATION, vm, vmStateOf(vm), next.source.hostId, next);
 }
 
 /** Cancels the evacuation's migrations that wait in the queue; returns how many. */
-export function cancelPendingOf(_ctx: TableContext, _rec: Recording, _migrationIds: Iterable<string>): number {
-  return 0;
+export function cancelPendingOf(ctx: TableContext, rec: Recording, migrationIds: Iterable<string>): number {
+  let cancelled = 0;
+  for (const id of migrationIds) {
+    const m = ctx.state.migrations.get(id);
+    if (m?.state !== MigrationState.PENDING) continue;
+    cancelPending(ctx, rec, m);
+    cancelled++;
+  }
+  return cancelled;
 }

@@ -19,12 +19,13 @@ import { setHostStatus } from '../rules/host-rules.js';
 import type { Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, TableView, VmRecord } from '../table/table-state.js';
-import { Cause, EvacuationState, EventType, HostStatus, MigrationState, VmStatus } from '../vocabulary.js';
+import { Cause, EvacuationState, EventType, HostStatus, isCurrent, MigrationState, VmStatus } from '../vocabulary.js';
 import { evacuationMessages as say } from './evacuation-messages.js';
-import { cancelPendingOf, migrateForEvacuation } from './evacuation-migrations.js';
+import { cancelPendingOf, migrateForEvacuation, prioritise } from './evacuation-migrations.js';
 import type { EvacuationRecord, EvacuationView } from './evacuation-store.js';
 
-const isLive = (m: Migration): boolean => m.state === MigrationState.IN_PROGRESS || (m.state as string) === 'PENDING';
+/** Pending or in flight: not decided yet. */
+const isLive = (m: Migration): boolean => isCurrent(m.state);
 
 /** Starts an evacuation of the host (the command checked it may). */
 export function startEvacuation(ctx: TableContext, rec: Recording, host: HostRecord): EvacuationRecord {
@@ -35,12 +36,12 @@ export function startEvacuation(ctx: TableContext, rec: Recording, host: HostRec
   setHostStatus(ctx, rec, host.id, HostStatus.PREPARING_FOR_MAINTENANCE, Cause.EVACUATION);
   const onHost = vmsOnHost(ctx.state, host.id);
   rec.hostEvent(EventType.EVACUATION_STARTED, say.started(evacuation, onHost.length), host.id);
-  // Migrations already leaving the host join it.
-  for (const vmId of ctx.state.entryVmIdsOfHost(host.id)) {
-    const entry = ctx.state.entries.get(vmId);
-    if (entry !== undefined && entry.source.hostId === host.id) joinMigration(ctx, evacuation, entry);
+  for (const vm of onHost) {
+    // Migrations already leaving the host (in flight or pending) join it; every other VM UP there gets one.
+    const current = ctx.state.currentMigrationOf(vm.id);
+    if (current !== undefined && current.source.hostId === host.id) joinMigration(ctx, rec, evacuation, current);
+    else if (needsMigration(ctx, vm, host.id)) joinVm(ctx, rec, evacuation, vm);
   }
-  for (const vm of onHost) if (needsMigration(vm, host.id)) joinVm(ctx, rec, evacuation, vm);
   checkEnd(ctx, rec, evacuation);
   return evacuation;
 }
@@ -78,9 +79,9 @@ export function statusOnRecovery(ctx: TableContext, hostId: string): HostStatus 
  * Brings running evacuations up to date with the transitions recorded from index `from` on (the
  * command's own, then those this step records itself), and ends those that are done.
  */
-export function followEvacuations(ctx: TableContext, rec: Recording, from = 0): void {
+export function followEvacuations(ctx: TableContext, rec: Recording, from = 0): number {
   const store = ctx.evacuations;
-  if (store.runningCount === 0) return;
+  if (store.runningCount === 0) return rec.transitions.length;
   const touched = new Set<EvacuationRecord>();
   for (let i = from; i < rec.transitions.length; i++) {
     const t = rec.transitions[i] as Transition;
@@ -96,6 +97,7 @@ export function followEvacuations(ctx: TableContext, rec: Recording, from = 0): 
       touched.clear();
     }
   }
+  return rec.transitions.length;
 }
 
 function followMigration(ctx: TableContext, rec: Recording, m: Migration, touched: Set<EvacuationRecord>): void {
@@ -106,7 +108,7 @@ function followMigration(ctx: TableContext, rec: Recording, m: Migration, touche
     const running = m.source.hostId === null ? undefined : store.runningOn(m.source.hostId);
     const current = ctx.state.migrations.get(m.id);
     if (running !== undefined && current !== undefined && isLive(current)) {
-      joinMigration(ctx, running, current);
+      joinMigration(ctx, rec, running, current);
       touched.add(running);
     }
     return;
@@ -119,13 +121,14 @@ function followMigration(ctx: TableContext, rec: Recording, m: Migration, touche
     return;
   }
   const vm = ctx.state.vms.get(m.vmId);
-  if (vm !== undefined && needsMigration(vm, own.hostId) && !own.ownMigrationVms.has(vm.id)) {
+  if (vm !== undefined && needsMigration(ctx, vm, own.hostId) && !own.ownMigrationVms.has(vm.id)) {
     // It left with a migration not of the evacuation's making (a named destination, or found in
     // a report) that did not move it: it gets one of its own, with an automatic destination.
     giveMigration(ctx, rec, own, vm);
     return;
   }
-  if (vm?.migrationId != null && store.ofMigration(vm.migrationId) === own) return; // another of its migrations moves it
+  const next = ctx.state.currentMigrationOf(m.vmId);
+  if (next !== undefined && store.ofMigration(next.id) === own) return; // another of its migrations moves it
   markFailed(own, m.vmId, say.migrationEnded(m));
 }
 
@@ -133,7 +136,7 @@ function followVm(ctx: TableContext, rec: Recording, vmId: string, touched: Set<
   const vm = ctx.state.vms.get(vmId);
   if (vm === undefined || vm.hostId === null) return;
   const running = ctx.evacuations.runningOn(vm.hostId);
-  if (running === undefined || !needsMigration(vm, vm.hostId)) return;
+  if (running === undefined || !needsMigration(ctx, vm, vm.hostId)) return;
   touched.add(running);
   if (running.vms.has(vm.id) && !running.moved.has(vm.id)) return; // joined already: moving, or failed with its reason
   // A VM that arrives on the host joins it (one it moved that came back joins again).
@@ -142,8 +145,9 @@ function followVm(ctx: TableContext, rec: Recording, vmId: string, touched: Set<
   joinVm(ctx, rec, running, vm);
 }
 
-/** A VM UP on the host and not migrating needs moving. */
-const needsMigration = (vm: VmRecord, hostId: string): boolean => vm.hostId === hostId && vm.status === VmStatus.UP && vm.migrationId === null;
+/** A VM UP on the host with no current migration (pending or in flight) needs moving. */
+const needsMigration = (ctx: TableContext, vm: VmRecord, hostId: string): boolean =>
+  vm.hostId === hostId && vm.status === VmStatus.UP && vm.migrationId === null && ctx.state.currentMigrationOf(vm.id) === undefined;
 
 function joinVm(ctx: TableContext, rec: Recording, evacuation: EvacuationRecord, vm: VmRecord): void {
   evacuation.vms.add(vm.id);
@@ -155,11 +159,12 @@ function giveMigration(ctx: TableContext, rec: Recording, evacuation: Evacuation
   const host = ctx.state.hosts.get(evacuation.hostId) as HostRecord;
   const migration = migrateForEvacuation(ctx, rec, vm, host);
   if (migration === null) markFailed(evacuation, vm.id, say.noEligibleHost(host.id, host.cluster));
-  else joinMigration(ctx, evacuation, migration);
+  else joinMigration(ctx, rec, evacuation, migration);
 }
 
-function joinMigration(ctx: TableContext, evacuation: EvacuationRecord, migration: Migration): void {
+function joinMigration(ctx: TableContext, rec: Recording, evacuation: EvacuationRecord, migration: Migration): void {
   if (ctx.evacuations.ofMigration(migration.id) === evacuation) return;
+  prioritise(ctx, rec, migration);
   ctx.evacuations.addMigration(evacuation, migration.id);
   evacuation.vms.add(migration.vmId);
   evacuation.failed.delete(migration.vmId);

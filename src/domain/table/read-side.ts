@@ -40,6 +40,12 @@ export interface TableStats {
   /** Kept evacuations (running, and ended ones up to the history limit) by state. */
   readonly evacuationsByState: ReadonlyMap<EvacuationState, number>;
   readonly reports: ReportTotals;
+  /** Migrations waiting in the queue. */
+  readonly pending: number;
+  /** Attempts in flight per host with any: leaving it and heading to it. */
+  readonly inFlightByHost: ReadonlyMap<string, { readonly outgoing: number; readonly incoming: number }>;
+  /** Attempts in flight per cluster (every cluster with a host). */
+  readonly inFlightByCluster: ReadonlyMap<string, number>;
 }
 
 /** Why a cursor cannot be resumed from. */
@@ -124,6 +130,16 @@ export class TableReader {
     return this.from.state.entries.get(vmId);
   }
 
+  /** The VM's current migration: pending in the queue, or in flight in the table (docs/contract.md §8). */
+  currentMigrationOf(vmId: string): Migration | undefined {
+    return this.from.state.currentMigrationOf(vmId);
+  }
+
+  /** Pending migrations, in no particular order. */
+  pendingMigrations(): IterableIterator<Migration> {
+    return this.from.state.pending.values();
+  }
+
   entries(): IterableIterator<Migration> {
     return this.from.state.entries.values();
   }
@@ -146,6 +162,9 @@ export class TableReader {
       hostsByStatus,
       evacuationsByState: this.from.evacuations.countsByState(),
       reports: { applied: inAcceptedBatches - ignored, ignored, outOfOrderBatch: outOfOrder, invalidBatch: invalid },
+      pending: state.pending.size,
+      inFlightByHost: new Map([...state.hostIdsWithAttemptsInFlight()].map((id) => [id, { outgoing: state.outgoingOf(id), incoming: state.incomingOf(id) }])),
+      inFlightByCluster: new Map([...new Set([...state.hosts.values()].map((h) => h.cluster))].map((c) => [c, state.inFlightInCluster(c)])),
     };
   }
 
@@ -229,7 +248,8 @@ export class TableReader {
 
   /**
    * The orders a host agent must hold now: for every migration still in progress from it, the
-   * migrate order of the current attempt, and the cancel order when one was asked. An agent that
+   * migrate order of the current attempt, and the cancel order when one was asked or a deadline
+   * aborted the attempt. A pending migration has no order yet. An agent that
    * (re)connects gets these first, so it misses no order; orders are idempotent by
    * (migrationId, attempt, kind).
    */
@@ -240,7 +260,7 @@ export class TableReader {
       const entry = state.entries.get(vmId) as Migration;
       if (entry.source.hostId !== hostId) continue;
       if (entry.destinationChoice !== DestinationChoice.DISCOVERED) commands.push(commandOf(HostCommandKind.MIGRATE, entry, entry.attemptStartedAt));
-      if (entry.cancelRequested) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
+      if (entry.cancelRequested || entry.abortReason !== null) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
     }
     return commands;
   }
