@@ -159,6 +159,16 @@ describe('no deadline fires', () => {
     expect(entry(table).abortReason).not.toBeNull();
   });
 
+  it('should not abort when the same tick freezes the entry first (a host timeout)', () => {
+    const { table, clock, published } = deadlines({ hostTimeoutMs: 3 * PER_GIB_MS });
+    startMigration(table);
+    confirm(table);
+    clock.advance(3 * PER_GIB_MS); // past the completion deadline (2 GiB × 2 s) and both hosts' timeout, in one tick
+    table.tick();
+    expect(entry(table)).toMatchObject({ stalled: true, abortReason: null });
+    expect(cancelOrders(published)).toEqual([]);
+  });
+
   it('should not abort once the source has let the VM go (it reports DOWN)', () => {
     const { table, clock, published } = deadlines();
     startMigration(table);
