@@ -1,14 +1,17 @@
 /**
  * Invariants no table lists (STYLE.md "Distilled" 7), over random histories of every command:
  * nothing throws, indexes agree with records, cursors strictly increase, snapshots never change,
- * and no outcome is ever declared from a side not heard in the attempt or not trustworthy.
+ * no outcome is ever declared from a side not heard in the attempt or not trustworthy, an
+ * undecided entry whose pair is one of rows 1–3 always says what blocks it (§10), and the
+ * engine never starts more attempts than the limits allow (§8). Tight limits and short deadlines
+ * keep the queue and aborts busy.
  *
  * The outcome check keeps its own model of what each host said and when (from the commands this
  * test sends, not from the table), and of each host's status (from the published transitions).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DECISION_TABLE } from '../../src/domain/decision-table.js';
+import { DECISION_TABLE, decide } from '../../src/domain/decision-table.js';
 import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition, VmReportInput } from '../../src/domain/model.js';
 import type { ChangeSet, MigrationTable } from '../../src/domain/table/table.js';
 import {
@@ -35,6 +38,13 @@ const HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
 const VMS = ['v1', 'v2', 'v3', 'v4'] as const;
 const CLUSTERS = ['c1', 'c2'] as const;
 const MAX_ADVANCE_MS = Math.round(HOST_TIMEOUT_MS * 0.75);
+const LIMITS = { maxOutgoingPerHost: 1, maxIncomingPerHost: 1, maxPerCluster: 2 };
+const TABLE_SETTINGS = {
+  limits: LIMITS,
+  migrationQueueTimeoutMs: 1_500,
+  migrationProgressTimeoutMs: 700,
+  migrationCompletionTimeoutPerGibMs: 600,
+};
 
 type Step =
   | { readonly kind: 'migrate'; readonly vmId: string; readonly destination: string | null }
@@ -143,7 +153,8 @@ class Witness {
       if (a.state !== MigrationState.IN_PROGRESS && (before === undefined || before.state === MigrationState.IN_PROGRESS)) this.judge(t, m, a);
     }
     const start = this.attemptStart.get(m.id);
-    if (start === undefined || start.attempt !== m.attempt) {
+    // An attempt begins when it leaves the queue, not when it enters it.
+    if (m.state === MigrationState.IN_PROGRESS && (start === undefined || start.attempt !== m.attempt)) {
       // §3, §9: Transit starts an attempt only towards a host that is UP (never one preparing for maintenance).
       if (m.destinationChoice !== DestinationChoice.DISCOVERED && m.destination.hostId !== null) {
         expect(this.hostStatus.get(m.destination.hostId), `migration ${m.id} attempt ${m.attempt} started towards ${m.destination.hostId}`).toBe(HostStatus.UP);
@@ -266,6 +277,7 @@ function checkEvacuations(table: MigrationTable, completedNow: readonly string[]
 
 function checkState(table: MigrationTable, witness: Witness): void {
   expect(table.checkConsistency()).toEqual([]);
+  checkQueueAndBlockers(table);
   const placed = new Map<string, string>();
   for (const h of HOSTS) for (const v of table.vmIdsOnHost(h)) {
     expect(placed.has(v), `VM ${v} on both ${placed.get(v)} and ${h}`).toBe(false);
@@ -291,6 +303,38 @@ function checkState(table: MigrationTable, witness: Witness): void {
   }
 }
 
+/** §8 and §10 after every command: limits held by the engine's own starts, pending VMs still on their host, blockers where a decision waits. */
+function checkQueueAndBlockers(table: MigrationTable): void {
+  const all = table.migrations({}, 0, 10_000).items;
+  const started = all.filter((m) => m.state === MigrationState.IN_PROGRESS && m.destinationChoice !== DestinationChoice.DISCOVERED);
+  const count = (pick: (m: Migration) => string | null) => {
+    const counts = new Map<string, number>();
+    for (const m of started) {
+      const key = pick(m);
+      if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  };
+  // Discovered entries count against the limits but are never refused: only the engine's starts are bounded.
+  for (const [h, n] of count((m) => m.source.hostId)) expect(n, `outgoing of ${h}`).toBeLessThanOrEqual(LIMITS.maxOutgoingPerHost);
+  for (const [h, n] of count((m) => m.destination.hostId)) expect(n, `incoming of ${h}`).toBeLessThanOrEqual(LIMITS.maxIncomingPerHost);
+  for (const [c, n] of count((m) => table.host(m.source.hostId as string)?.cluster ?? null)) expect(n, `cluster ${c}`).toBeLessThanOrEqual(LIMITS.maxPerCluster);
+  for (const m of all) {
+    if (m.state !== MigrationState.IN_PROGRESS) expect(m.blockedBy, `migration ${m.id} is ${m.state}`).toEqual([]);
+    expect(m.waitingReason === null, `waitingReason of ${m.id} (${m.state})`).toBe(m.state !== MigrationState.PENDING);
+    if (m.state === MigrationState.PENDING) {
+      const vm = table.vm(m.vmId);
+      expect(vm?.hostId, `pending ${m.id}`).toBe(m.source.hostId);
+      expect([VmStatus.UP, VmStatus.UNKNOWN], `pending ${m.id}`).toContain(vm?.status);
+      expect(table.entryOf(m.vmId)).toBeUndefined();
+    }
+    if (m.state === MigrationState.IN_PROGRESS && m.source.report !== null && m.destination.report !== null) {
+      const row = decide(m.source.report, m.destination.report).row;
+      if (row !== null && row <= 3) expect(m.blockedBy.length, `undecided ${m.id} on row ${row} says nothing blocks it`).toBeGreaterThan(0);
+    }
+  }
+}
+
 const isIncreasing = (seqs: readonly number[]) => seqs.every((s, i) => i === 0 || s > (seqs[i - 1] as number));
 
 describe('invariants over random histories', () => {
@@ -301,7 +345,7 @@ describe('invariants over random histories', () => {
     });
     fc.assert(
       fc.property(setup, fc.array(step, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }), ({ clusters, placement }, steps) => {
-        const { table, clock } = createTable();
+        const { table, clock } = createTable(TABLE_SETTINGS);
         const witness = new Witness();
         const pending: ChangeSet[] = [];
         const transitions: Transition[] = [];
@@ -343,6 +387,5 @@ describe('invariants over random histories', () => {
       }),
       { numRuns: RUNS },
     );
-    // 500 random histories take about a minute on a busy two-core machine.
-  }, 240_000);
+  }, 180_000); // 500 random histories of up to 60 commands: tens of seconds on a shared machine
 });

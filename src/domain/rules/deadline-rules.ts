@@ -38,37 +38,47 @@ export function completionTimeoutMs(perGibMs: number, memoryMiB: number | null):
 
 /** Every attempt in flight whose progress or completion deadline has passed at `now`, and why. */
 export function dueDeadlines(ctx: TableContext, now: Millis): DueDeadline[] {
-  const { migrationProgressTimeoutMs: progressMs, migrationCompletionTimeoutPerGibMs: perGibMs } = ctx.settings;
-  if (progressMs === 0 && perGibMs === 0) return [];
+  if (ctx.settings.migrationProgressTimeoutMs === 0 && ctx.settings.migrationCompletionTimeoutPerGibMs === 0) return [];
   const due: DueDeadline[] = [];
   for (const entry of ctx.state.entries.values()) {
-    if (entry.abortReason !== null || entry.cancelRequested || entry.source.report === ReportedVmStatus.DOWN || isFrozen(ctx, entry)) continue;
-    const at = { vmId: entry.vmId, migrationId: entry.id, attempt: entry.attempt };
-    const stillSending = entry.sourceConfirmed && entry.source.report === ReportedVmStatus.MIGRATING_FROM && entry.progressAt !== null;
-    if (progressMs > 0 && stillSending && now - (entry.progressAt as Millis) >= progressMs) {
-      const reason = `no progress for ${seconds(now - (entry.progressAt as Millis))} (progress timeout ${seconds(progressMs)}, progress ${entry.progress ?? 0}%)`;
-      due.push({ ...at, cause: Cause.PROGRESS_TIMEOUT, reason });
-      continue;
-    }
-    const memoryMiB = ctx.state.vms.get(entry.vmId)?.memoryMiB ?? null;
-    const limitMs = completionTimeoutMs(perGibMs, memoryMiB);
-    if (perGibMs > 0 && now - entry.attemptStartedAt >= limitMs) {
-      const gib = Math.max(MIN_COMPLETION_GIB, (memoryMiB ?? 0) / 1024);
-      const reason = `not completed within ${seconds(limitMs)} (completion timeout ${seconds(perGibMs)} per GiB × ${Math.round(gib * 100) / 100} GiB)`;
-      due.push({ ...at, cause: Cause.COMPLETION_TIMEOUT, reason });
-    }
+    const passed = deadlineOf(ctx, entry, now);
+    if (passed !== null) due.push({ vmId: entry.vmId, migrationId: entry.id, attempt: entry.attempt, ...passed });
   }
   return due;
 }
 
-/** Orders the source to abort an attempt whose deadline passed (if it is still the same attempt, not aborted yet). */
+/**
+ * Orders the source to abort an attempt whose deadline passed. Checked again when applied: what the
+ * same tick did before (a host timeout freezing the entry, a start timeout ending it) wins.
+ */
 export function abortOverdue(ctx: TableContext, rec: Recording, due: DueDeadline): void {
   const entry = ctx.state.entries.get(due.vmId);
-  if (entry === undefined || entry.id !== due.migrationId || entry.attempt !== due.attempt || entry.abortReason !== null) return;
-  const next: Migration = { ...entry, abortReason: due.reason };
+  if (entry === undefined || entry.id !== due.migrationId || entry.attempt !== due.attempt) return;
+  const passed = deadlineOf(ctx, entry, rec.now);
+  if (passed === null) return;
+  const next: Migration = { ...entry, abortReason: passed.reason };
   rec.command(HostCommandKind.CANCEL, next);
-  settle(ctx, rec, next, due.cause, next.source.hostId);
-  rec.event(EventType.MIGRATION_ABORTING, messages.aborting(next, due.reason), next);
+  settle(ctx, rec, next, passed.cause, next.source.hostId);
+  rec.event(EventType.MIGRATION_ABORTING, messages.aborting(next, passed.reason), next);
+}
+
+/** The deadline of this attempt that has passed at `now`, with why; null when none has (or none may fire). */
+function deadlineOf(ctx: TableContext, entry: Migration, now: Millis): Pick<DueDeadline, 'cause' | 'reason'> | null {
+  const { migrationProgressTimeoutMs: progressMs, migrationCompletionTimeoutPerGibMs: perGibMs } = ctx.settings;
+  if (entry.abortReason !== null || entry.cancelRequested || entry.source.report === ReportedVmStatus.DOWN || isFrozen(ctx, entry)) return null;
+  const sending = entry.sourceConfirmed && entry.source.report === ReportedVmStatus.MIGRATING_FROM && entry.progressAt !== null;
+  if (progressMs > 0 && sending && now - (entry.progressAt as Millis) >= progressMs) {
+    const reason = `no progress for ${seconds(now - (entry.progressAt as Millis))} (progress timeout ${seconds(progressMs)}, progress ${entry.progress ?? 0}%)`;
+    return { cause: Cause.PROGRESS_TIMEOUT, reason };
+  }
+  const memoryMiB = ctx.state.vms.get(entry.vmId)?.memoryMiB ?? null;
+  const limitMs = completionTimeoutMs(perGibMs, memoryMiB);
+  if (perGibMs > 0 && now - entry.attemptStartedAt >= limitMs) {
+    const gib = Math.max(MIN_COMPLETION_GIB, (memoryMiB ?? 0) / 1024);
+    const reason = `not completed within ${seconds(limitMs)} (completion timeout ${seconds(perGibMs)} per GiB × ${Math.round(gib * 100) / 100} GiB)`;
+    return { cause: Cause.COMPLETION_TIMEOUT, reason };
+  }
+  return null;
 }
 
 /** A side not known, or whose host is neither responsive nor fenced: nothing is decided, no deadline fires. */

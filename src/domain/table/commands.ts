@@ -208,7 +208,8 @@ export class TableCommands {
     if (entry.cancelRequested) return ok(entry); // asked already: the source has its order
     return this.run(actor, (rec) => {
       const next = { ...entry, cancelRequested: true };
-      rec.command(HostCommandKind.CANCEL, next);
+      // An attempt aborted by a deadline already has its CANCEL order.
+      if (entry.abortReason === null) rec.command(HostCommandKind.CANCEL, next);
       settle(this.ctx, rec, next, Cause.CANCEL, next.source.hostId);
       return ok(next);
     });
