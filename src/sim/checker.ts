@@ -26,8 +26,33 @@ export interface VmView {
 
 export class OutcomeChecker {
   private readonly verdicts = new Map<string, DecidedAttempt>();
+  /** What contradicts docs/contract.md §9 in what Transit did with evacuations, in words. */
+  readonly evacuationProblems: string[] = [];
+  /** Evacuations seen to complete (their host became MAINTENANCE), each checked against the truth. */
+  evacuationsChecked = 0;
 
   constructor(private readonly world: SimWorld) {}
+
+  /** Transit says the host's evacuation completed: the host must really run no VM, nor send or receive one. */
+  evacuationCompleted(hostId: string): void {
+    this.evacuationsChecked++;
+    const occupants = this.world.occupantsOf(hostId);
+    if (occupants.length > 0) this.evacuationProblems.push(`host ${hostId} completed its evacuation, but really runs ${occupants.join(', ')}`);
+  }
+
+  /**
+   * Transit started an attempt towards `destination`, whose status the stream last showed as
+   * `status` (undefined: no change seen since the observer subscribed, when every host was UP or
+   * registering): only an UP host may receive.
+   */
+  attemptStarted(migrationId: string, attempt: number, destination: string, status: string | undefined): void {
+    if (status !== undefined && status !== 'UP') this.evacuationProblems.push(`${migrationId} attempt ${attempt} was started towards ${destination}, which was ${status}`);
+  }
+
+  /** Moments more migrations were really under way than Transit's limits allow. */
+  limitProblems(): string[] {
+    return [...this.world.overLimit];
+  }
 
   /** Records a decided attempt (each attempt once; a repeat must agree). */
   record(attempt: DecidedAttempt): void {

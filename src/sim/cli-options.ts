@@ -22,6 +22,8 @@ export const FLEET_HELP = `Fleet options (defaults in brackets):
   --reorder P               chance a report batch is delivered after the next [${d.faults.reorderReport}]
   --fence-after-ms MS       how long a hung host waits for the fencing agent [${d.fenceAfterMs}]
   --reboot-ms MS            how long a fenced host takes to boot again [${d.rebootMs}]
+  --evacuations R           hosts put into maintenance by evacuation per minute (0: none) [${d.evacuationsPerMinute}]
+  --maintenance-ms MS       how long an evacuated host stays in maintenance before it is put back [${d.maintenanceMs}]
   --no-faults               turn every fault off
   -h, --help                this text`;
 
@@ -43,6 +45,8 @@ export const FLEET_ARGS = {
   reorder: { type: 'string' },
   'fence-after-ms': { type: 'string' },
   'reboot-ms': { type: 'string' },
+  evacuations: { type: 'string' },
+  'maintenance-ms': { type: 'string' },
   'no-faults': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,6 +76,9 @@ export function parseFleetArgs(argv: string[], extra: NonNullable<ParseArgsConfi
     fullReportIntervalMs: number(v, 'full-report-ms', d.fullReportIntervalMs, { min: 100 }),
     fenceAfterMs: number(v, 'fence-after-ms', d.fenceAfterMs),
     rebootMs: number(v, 'reboot-ms', d.rebootMs),
+    // An operator's doing, not a fault: --no-faults leaves it on.
+    evacuationsPerMinute: number(v, 'evacuations', d.evacuationsPerMinute),
+    maintenanceMs: number(v, 'maintenance-ms', d.maintenanceMs),
     faults: {
       migrationFailure: p('fail', d.faults.migrationFailure),
       cancel: p('cancel', d.faults.cancel),

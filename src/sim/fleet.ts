@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
 import { OutcomeChecker, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
+import { MaintenanceOperator } from './maintenance.js';
 import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
 import {
   CANCEL_MIGRATION,
@@ -19,14 +20,16 @@ import {
   REPORT_HOST_STATUS,
   TRANSITIONS,
   SPLIT_BRAIN_EVENTS,
+  RUNNING_EVACUATIONS,
   VMS_PAGE,
   type EventsPage,
+  type RunningEvacuationsPage,
   type InFlightPage,
   type TransitionView,
   type VmsPage,
 } from './operations.js';
 import { seededRandom, type Random } from './random.js';
-import { SimWorld } from './world.js';
+import { SimWorld, type TrueLimits } from './world.js';
 
 export interface FleetOptions {
   /** Transit's GraphQL endpoint over HTTP, e.g. `http://127.0.0.1:4000/graphql`. */
@@ -47,6 +50,12 @@ export interface FleetOptions {
   readonly fenceAfterMs: number;
   /** How long a fenced host takes to boot again, in ms. */
   readonly rebootMs: number;
+  /** Hosts the operator puts into maintenance by evacuation per minute (docs/contract.md §9). */
+  readonly evacuationsPerMinute: number;
+  /** How long a host stays in maintenance before it is put back into service, in ms. */
+  readonly maintenanceMs: number;
+  /** Transit's limits (§8), to check that no more migrations ever really ran at once; null: not checked. */
+  readonly limits?: TrueLimits | null;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -78,6 +87,8 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
   fullReportIntervalMs: 2_000,
   fenceAfterMs: 3_000,
   rebootMs: 4_000,
+  evacuationsPerMinute: 2,
+  maintenanceMs: 10_000,
   faults: {
     migrationFailure: 0.15,
     cancel: 0.05,
@@ -106,6 +117,9 @@ export interface FleetSummary {
   fenceFailures: number;
   engineRestarts: number;
   delivery: DeliveryStats;
+  evacuationsRunning: number;
+  evacuationsCompleted: number;
+  evacuationsFailed: number;
 }
 
 /** What a quiet fleet still disagrees on; every list empty means Transit tells the truth. */
@@ -118,14 +132,24 @@ export interface FleetVerdict {
   readonly undecided: string[];
   /** VM_RUNNING_ON_BOTH_HOSTS events: no VM really ran on two hosts. */
   readonly splitBrain: string[];
+  /** Evacuations still running, with what holds each back. */
+  readonly evacuating: string[];
 }
 
 const STEP_MS = 100;
+
+/** Causes of the transition that starts an attempt Transit ordered (discovered ones start in a report). */
+const STARTING_CAUSES = new Set(['MIGRATE_COMMAND', 'SCHEDULER', 'EVACUATION', 'RERUN']);
 
 export class Fleet {
   readonly world: SimWorld;
   readonly checker: OutcomeChecker;
   readonly summary: FleetSummary;
+  /** The operator who evacuates hosts for maintenance and brings them back. */
+  readonly maintenance: MaintenanceOperator;
+  /** Each host's status as the transitions stream last showed it (attempts may start only towards UP ones). */
+  private readonly hostStatus = new Map<string, string>();
+  private readonly startsChecked = new Set<string>();
   private readonly random: Random;
   private readonly gql: GraphQLRequest;
   private readonly agents = new Map<string, HostAgent>();
@@ -144,8 +168,14 @@ export class Fleet {
   constructor(private readonly options: FleetOptions) {
     this.random = seededRandom(options.seed);
     this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
+    this.world.limits = options.limits ?? null;
     this.checker = new OutcomeChecker(this.world);
     this.gql = graphqlHttp(options.url);
+    this.maintenance = new MaintenanceOperator(this.gql, this.world, this.random, {
+      evacuationsPerMinute: options.evacuationsPerMinute,
+      maintenanceMs: options.maintenanceMs,
+      onError: options.onError,
+    });
     this.summary = {
       started: 0,
       refused: 0,
@@ -163,6 +193,9 @@ export class Fleet {
       fenceFailures: 0,
       engineRestarts: 0,
       delivery: { duplicated: 0, reordered: 0 },
+      evacuationsRunning: 0,
+      evacuationsCompleted: 0,
+      evacuationsFailed: 0,
     };
   }
 
@@ -184,12 +217,14 @@ export class Fleet {
     if (this.options.migrationsPerSecond > 0) this.every(1000 / this.options.migrationsPerSecond, () => void this.migrateOne());
     this.every(1000, () => this.injectFaults());
     this.every(250, () => void this.fenceHungHosts());
+    this.every(1000, () => void this.maintenance.step().then(() => this.countEvacuations()));
   }
 
   /** Stops starting migrations and injecting faults; hung hosts answer again, so the table can converge. */
   quiesce(): void {
     this.automationOn = false;
     this.faultsOn = false;
+    this.maintenance.quiesce();
     for (const hostId of this.hungSince.keys()) this.world.unhang(hostId);
     this.hungSince.clear();
   }
@@ -236,6 +271,19 @@ export class Fleet {
   }
 
   /**
+   * A host that answers and receives a migration of an evacuation under way stops answering now
+   * (docs/contract.md §3 during §9); the fencing agent deals with it after `fenceAfterMs`.
+   */
+  injectHangOfEvacuationDestination(fence: 'succeed' | 'fail' | null = null): string | null {
+    const hostId = this.world.destinationOfMigrationFrom(this.maintenance.drainingHosts());
+    if (hostId === null) return null;
+    this.world.hang(hostId);
+    this.hungSince.set(hostId, { since: Date.now(), fence });
+    this.summary.hangs++;
+    return hostId;
+  }
+
+  /**
    * After `quiesce`: waits until Transit has decided every migration and its view of every VM
    * matches the truth, or `timeoutMs` passes. Returns what still disagrees (all empty: converged).
    */
@@ -247,8 +295,9 @@ export class Fleet {
         divergence: [`Transit did not answer: ${error instanceof Error ? error.message : String(error)}`],
         undecided: [],
         splitBrain: [],
+        evacuating: [],
       }));
-      const done = verdict.divergence.length === 0 && verdict.undecided.length === 0;
+      const done = verdict.divergence.length === 0 && verdict.undecided.length === 0 && verdict.evacuating.length === 0;
       if (done || Date.now() > deadline) return verdict;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -258,8 +307,12 @@ export class Fleet {
   async verdict(): Promise<FleetVerdict> {
     const inFlight = await this.gql<InFlightPage>(IN_FLIGHT);
     const events = await this.gql<EventsPage>(SPLIT_BRAIN_EVENTS);
-    if (!inFlight.data || !events.data) throw new Error(`queries failed: ${JSON.stringify(inFlight.errors ?? events.errors)}`);
+    const evacuations = await this.gql<RunningEvacuationsPage>(RUNNING_EVACUATIONS);
+    if (!inFlight.data || !events.data || !evacuations.data) throw new Error(`queries failed: ${JSON.stringify(inFlight.errors ?? events.errors ?? evacuations.errors)}`);
     return {
+      evacuating: evacuations.data.evacuations.edges.map(
+        ({ node }) => `${node.id} of ${node.host.id}: ${node.remaining} VMs left${node.blockers.length > 0 ? `; ${node.blockers.map((b) => `${b.vm.id}: ${b.reason}`).join('; ')}` : ''}`,
+      ),
       contradictions: this.checker.contradictions(),
       divergence: this.checker.divergence(await this.readVms()),
       undecided: inFlight.data.migrations.edges.map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
@@ -365,6 +418,31 @@ export class Fleet {
     }
   }
 
+  private countEvacuations(): void {
+    this.summary.evacuationsRunning = this.maintenance.running;
+    this.summary.evacuationsCompleted = this.maintenance.completed;
+    this.summary.evacuationsFailed = this.maintenance.failed;
+  }
+
+  /**
+   * docs/contract.md §9 as the stream shows it: a host whose evacuation completes (it becomes
+   * MAINTENANCE) really runs no VM, and Transit starts an attempt only towards a host it shows UP.
+   */
+  private checkEvacuationRules(t: TransitionView): void {
+    if (t.hostStatusTo !== null && t.hostId !== null) {
+      this.hostStatus.set(t.hostId, t.hostStatusTo);
+      if (t.hostStatusTo === 'MAINTENANCE' && t.cause === 'EVACUATION') this.checker.evacuationCompleted(t.hostId);
+    }
+    const m = t.migration;
+    const attempt = m?.attempts[m.attempts.length - 1];
+    if (m === null || attempt === undefined || m.state !== 'IN_PROGRESS' || attempt.state !== 'IN_PROGRESS' || attempt.destination === null) return;
+    if (!STARTING_CAUSES.has(t.cause) || attempt.startedAt !== t.at) return;
+    const key = `${m.id}/${attempt.attempt}`;
+    if (this.startsChecked.has(key)) return;
+    this.startsChecked.add(key);
+    this.checker.attemptStarted(m.id, attempt.attempt, attempt.destination.id, this.hostStatus.get(attempt.destination.id));
+  }
+
   private observe(): void {
     // No automatic retry: the client would resubscribe with the cursor of the first subscribe.
     // The observer resubscribes itself, always from the last cursor it saw.
@@ -393,6 +471,8 @@ export class Fleet {
 
   private resync(): void {
     this.summary.engineRestarts++;
+    this.maintenance.engineRestarted();
+    this.hostStatus.clear();
     this.lastCursor = null;
     this.inFlightMigrations.clear();
     this.stalledMigrations.clear();
@@ -401,6 +481,7 @@ export class Fleet {
 
   private onTransition(t: TransitionView): void {
     this.lastCursor = t.cursor;
+    this.checkEvacuationRules(t);
     if (t.hostStatusTo !== null && t.hostId !== null) {
       if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
@@ -441,9 +522,10 @@ export class Fleet {
 }
 
 export function formatSummary(s: FleetSummary): string {
+  const evacuations = `evacuations running ${s.evacuationsRunning} · completed ${s.evacuationsCompleted} · failed ${s.evacuationsFailed}`;
   return (
     `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
     `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
-    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures}`
+    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures} · ${evacuations}`
   );
 }

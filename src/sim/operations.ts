@@ -33,6 +33,7 @@ export const TRANSITIONS = /* GraphQL */ `
   subscription SimTransitions($after: String) {
     transitions(after: $after) {
       cursor
+      at
       cause
       vmId
       hostId
@@ -62,6 +63,7 @@ export const VMS_PAGE = /* GraphQL */ `
 
 export interface TransitionView {
   readonly cursor: string;
+  readonly at: string;
   readonly cause: string;
   readonly vmId: string | null;
   readonly hostId: string | null;
@@ -103,4 +105,51 @@ export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `
 
 export interface EventsPage {
   readonly events: { readonly edges: readonly { readonly node: { readonly message: string } }[] };
+}
+
+/** The simulator's operator: evacuations for maintenance (docs/contract.md §9). */
+export const EVACUATE_HOST = /* GraphQL */ `
+  mutation SimEvacuateHost($input: EvacuateHostInput!) {
+    evacuateHost(input: $input) { evacuation { id state } errors { code message } }
+  }
+`;
+
+export const CANCEL_EVACUATION = /* GraphQL */ `
+  mutation SimCancelEvacuation($input: CancelEvacuationInput!) {
+    cancelEvacuation(input: $input) { evacuation { id state } errors { code message } }
+  }
+`;
+
+export const EVACUATION = /* GraphQL */ `
+  query SimEvacuation($id: ID!) {
+    evacuation(id: $id) { id state total moved remaining failed startedAt endedAt blockers { vm { id } reason } }
+  }
+`;
+
+export const RUNNING_EVACUATIONS = /* GraphQL */ `
+  query SimRunningEvacuations {
+    evacuations(state: IN_PROGRESS, first: 100) { edges { node { id host { id } remaining blockers { vm { id } reason } } } }
+  }
+`;
+
+export interface EvacuationView {
+  readonly id: string;
+  readonly state: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  readonly total: number;
+  readonly moved: number;
+  readonly remaining: number;
+  readonly failed: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly blockers: readonly { readonly vm: { readonly id: string }; readonly reason: string }[];
+}
+
+export interface EvacuateHostResult {
+  readonly evacuateHost: { readonly evacuation: { readonly id: string; readonly state: string } | null; readonly errors: readonly { readonly code: string; readonly message: string }[] };
+}
+
+export interface RunningEvacuationsPage {
+  readonly evacuations: {
+    readonly edges: readonly { readonly node: { readonly id: string; readonly host: { readonly id: string }; readonly remaining: number; readonly blockers: readonly { readonly vm: { readonly id: string }; readonly reason: string }[] } }[];
+  };
 }

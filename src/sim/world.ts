@@ -42,6 +42,13 @@ export interface WorldRates {
   readonly migrationFailure: number;
 }
 
+/** Migrations really under way at once that Transit's limits allow (docs/contract.md §8; 0: no limit). */
+export interface TrueLimits {
+  readonly outgoingPerHost: number;
+  readonly incomingPerHost: number;
+  readonly perCluster: number;
+}
+
 export class SimWorld {
   readonly hosts = new Map<string, SimHost>();
   readonly vms = new Map<string, SimVm>();
@@ -51,6 +58,12 @@ export class SimWorld {
   readonly attemptHosts = new Map<string, { vmId: string; from: string; to: string; startedAt: number }>();
   /** What really happened to each VM, in order, for explaining a contradiction. */
   readonly trace = new Map<string, string[]>();
+  /** Every moment more migrations were really under way at once than `limits` allow, in words. */
+  readonly overLimit: string[] = [];
+  /** The most migrations really under way at once: leaving one host, reaching one host, in one cluster. */
+  readonly peaks = { outgoing: 0, incoming: 0, cluster: 0 };
+  /** Set by whoever checks the limits (the fleet, from Transit's settings). */
+  limits: TrueLimits | null = null;
   private readonly started = Date.now();
 
   constructor(
@@ -179,6 +192,7 @@ export class SimWorld {
     vm.migration = { key, migrationId: order.migrationId, attempt: order.attempt, vmId: vm.id, from: hostId, to, progress: 0 };
     this.attemptHosts.set(key, { vmId: vm.id, from: hostId, to, startedAt: Date.now() });
     this.note(vm.id, `${key} starts ${hostId} → ${to}`);
+    this.checkConcurrency(hostId, to);
     this.notify(hostId, { vmId: vm.id, status: 'MIGRATING_FROM', progress: 0, peerHostId: to });
     this.notify(to, { vmId: vm.id, status: 'MIGRATING_TO', peerHostId: hostId });
   }
@@ -209,6 +223,46 @@ export class SimWorld {
     this.note(vm.id, `${m.key} aborted (${exitReason}), stays on ${m.from}`);
     this.notify(m.from, { vmId: vm.id, status: 'UP' });
     this.notify(m.to, { vmId: vm.id, status: 'DOWN', exitReason });
+  }
+
+  /** Counts what is really under way now from `from`, to `to` and in their cluster, against the limits. */
+  private checkConcurrency(from: string, to: string): void {
+    const cluster = this.hosts.get(from)?.cluster;
+    let outgoing = 0;
+    let incoming = 0;
+    let inCluster = 0;
+    for (const vm of this.vms.values()) {
+      const m = vm.migration;
+      if (m === null) continue;
+      if (m.from === from) outgoing++;
+      if (m.to === to) incoming++;
+      if (this.hosts.get(m.from)?.cluster === cluster) inCluster++;
+    }
+    this.peaks.outgoing = Math.max(this.peaks.outgoing, outgoing);
+    this.peaks.incoming = Math.max(this.peaks.incoming, incoming);
+    this.peaks.cluster = Math.max(this.peaks.cluster, inCluster);
+    const limits = this.limits;
+    if (limits === null) return;
+    const at = `+${Date.now() - this.started}ms`;
+    if (limits.outgoingPerHost > 0 && outgoing > limits.outgoingPerHost) this.overLimit.push(`${at} ${outgoing} migrations really leave ${from} (limit ${limits.outgoingPerHost})`);
+    if (limits.incomingPerHost > 0 && incoming > limits.incomingPerHost) this.overLimit.push(`${at} ${incoming} migrations really reach ${to} (limit ${limits.incomingPerHost})`);
+    if (limits.perCluster > 0 && inCluster > limits.perCluster) this.overLimit.push(`${at} ${inCluster} migrations really under way in ${cluster} (limit ${limits.perCluster})`);
+  }
+
+  /** VMs that really run on the host, or migrate from or to it. */
+  occupantsOf(hostId: string): string[] {
+    return [...this.vms.values()]
+      .filter((vm) => vm.host === hostId || vm.migration?.from === hostId || vm.migration?.to === hostId)
+      .map((vm) => `${vm.id}${vm.migration === null ? '' : ` (migrating ${vm.migration.from} → ${vm.migration.to})`}`);
+  }
+
+  /** A host whose migrations really under way include one towards `to` from one of `from`: the destination of an evacuation's migration. */
+  destinationOfMigrationFrom(from: ReadonlySet<string>): string | null {
+    for (const vm of this.vms.values()) {
+      const m = vm.migration;
+      if (m !== null && from.has(m.from) && this.hostState(m.to) === 'UP') return m.to;
+    }
+    return null;
   }
 
   private note(vmId: string, what: string): void {

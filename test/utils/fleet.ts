@@ -35,6 +35,9 @@ export function fastFleet(url: string, overrides: Partial<Omit<FleetOptions, 'ur
     fullReportIntervalMs: 500,
     fenceAfterMs: 800,
     rebootMs: 1_200,
+    // Evacuations only where a test asks for them.
+    evacuationsPerMinute: 0,
+    maintenanceMs: 2_000,
     ...overrides,
     faults: { ...DEFAULT_FLEET.faults, ...overrides.faults },
   });
