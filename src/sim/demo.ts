@@ -13,7 +13,8 @@ import { StatusLine } from './status-line.js';
 const USAGE = `Usage: npm run demo -- [options]
 
 Starts Transit (HOST, PORT and TRANSIT_* settings from the environment, as npm start) with a
-simulated fleet attached: host agents, automation starting migrations, faults, a fencing agent.
+simulated fleet attached: host agents, automation starting migrations, faults, a fencing agent,
+and an operator who evacuates hosts for maintenance and brings them back.
   --restart-every S         restart the engine every S seconds (0: never) [0]
 ${FLEET_HELP}`;
 
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
   const fleet = new Fleet({ ...options, url });
   await fleet.start();
 
-  console.log(`Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}.`);
+  console.log(
+    `Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}; ` +
+      `an operator evacuates ${options.evacuationsPerMinute} host(s) a minute for maintenance.`,
+  );
   console.log(`Open GraphiQL at ${url} and paste this subscription to watch every transition live:\n\n${SUBSCRIPTION}\n`);
   const status = new StatusLine(fleet);
   status.start();

@@ -483,7 +483,7 @@ export class Fleet {
     this.lastCursor = t.cursor;
     this.checkEvacuationRules(t);
     if (t.hostStatusTo !== null && t.hostId !== null) {
-      if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
+      if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE' || t.hostStatusTo === 'PREPARING_FOR_MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
     }
     const m = t.migration;

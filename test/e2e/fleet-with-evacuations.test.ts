@@ -55,20 +55,20 @@ describe('a fleet whose hosts are evacuated for maintenance', () => {
     // 1. An evacuation during which one of its destinations hangs and is fenced.
     evacuated.push((await fleet.maintenance.evacuate(fleet.hostId(0))) as string);
     await until(() => (hungDestination = fleet.injectHangOfEvacuationDestination('succeed')) !== null, 'a migration of the evacuation under way');
-    await until(() => completed() >= 1, 'the first evacuation to complete', 40_000);
+    await until(() => completed() >= 1, 'the first evacuation to complete', 90_000);
 
     // 2. An evacuation during which the engine restarts: the operator evacuates the host again.
     evacuated.push((await fleet.maintenance.evacuate(fleet.hostId(1))) as string);
     await until(() => fleet.world.destinationOfMigrationFrom(fleet.maintenance.drainingHosts()) !== null, 'a migration of the second evacuation under way');
     await app.stop();
     app = (await startEngine(engine.port)).app;
-    await until(() => completed() >= 2, 'the second evacuation to complete after the restart', 40_000);
+    await until(() => completed() >= 2, 'the second evacuation to complete after the restart', 90_000);
 
     // 3. Two more, one in each cluster, at once.
     await until(() => fleet.maintenance.running === 0, 'no drain under way');
     await sleep(2_000); // the first hosts are back in service
     for (const i of [2, 3]) evacuated.push((await fleet.maintenance.evacuate(fleet.hostId(i))) as string);
-    await until(() => completed() + fleet.maintenance.failed >= 4, 'the last evacuations to end', 40_000);
+    await until(() => completed() + fleet.maintenance.failed >= 4, 'the last evacuations to end', 90_000);
 
     } catch (error) {
       // What held the run back, for whoever reads the failure.
@@ -88,7 +88,7 @@ describe('a fleet whose hosts are evacuated for maintenance', () => {
         `hung destination ${hungDestination}; completions checked against the truth ${fleet.checker.evacuationsChecked}; ` +
         `peaks of migrations really under way: ${JSON.stringify(fleet.world.peaks)}; verdicts ${fleet.checker.decided}; engine restarts ${fleet.summary.engineRestarts}`,
     );
-  }, 240_000);
+  }, 400_000);
 
   afterAll(async () => {
     await fleet?.stop();
