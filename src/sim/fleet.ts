@@ -7,7 +7,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
-import { OutcomeChecker, type VmView } from './checker.js';
+import { OutcomeChecker, SchedulingWatch, type LimitsView, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
 import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
 import {
@@ -47,6 +47,8 @@ export interface FleetOptions {
   readonly fenceAfterMs: number;
   /** How long a fenced host takes to boot again, in ms. */
   readonly rebootMs: number;
+  /** The limits the engine runs with (its TRANSIT_MAX_* settings), for the checker. */
+  readonly limits: LimitsView;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -65,6 +67,8 @@ export interface FaultRates {
   readonly duplicateReport: number;
   /** Chance a report batch is delivered after the next one. */
   readonly reorderReport: number;
+  /** Chance a started migration never converges (its progress stalls, or crawls short of 100): only Transit's deadlines end it. */
+  readonly nonConverging: number;
 }
 
 export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
@@ -78,6 +82,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
   fullReportIntervalMs: 2_000,
   fenceAfterMs: 3_000,
   rebootMs: 4_000,
+  limits: { maxOutgoingPerHost: 2, maxIncomingPerHost: 2, maxPerCluster: 5 },
   faults: {
     migrationFailure: 0.15,
     cancel: 0.05,
@@ -86,6 +91,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
     fenceFailure: 0.25,
     duplicateReport: 0.05,
     reorderReport: 0.05,
+    nonConverging: 0.03,
   },
 };
 
@@ -105,6 +111,12 @@ export interface FleetSummary {
   fences: number;
   fenceFailures: number;
   engineRestarts: number;
+  /** Migrations seen waiting in the queue (PENDING). */
+  queued: number;
+  /** Attempts Transit aborted after a deadline passed. */
+  aborted: number;
+  /** Attempts that never converge, as the simulator drew them. */
+  nonConverging: number;
   delivery: DeliveryStats;
 }
 
@@ -118,6 +130,10 @@ export interface FleetVerdict {
   readonly undecided: string[];
   /** VM_RUNNING_ON_BOTH_HOSTS events: no VM really ran on two hosts. */
   readonly splitBrain: string[];
+  /** Attempts Transit started beyond a host's or a cluster's limit, seen in the transitions. */
+  readonly limitViolations: string[];
+  /** Attempts Transit aborted whose source got no CANCEL order. */
+  readonly abortsWithoutCancel: string[];
 }
 
 const STEP_MS = 100;
@@ -125,6 +141,7 @@ const STEP_MS = 100;
 export class Fleet {
   readonly world: SimWorld;
   readonly checker: OutcomeChecker;
+  readonly scheduling: SchedulingWatch;
   readonly summary: FleetSummary;
   private readonly random: Random;
   private readonly gql: GraphQLRequest;
@@ -143,8 +160,13 @@ export class Fleet {
 
   constructor(private readonly options: FleetOptions) {
     this.random = seededRandom(options.seed);
-    this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
+    this.world = new SimWorld(this.random, {
+      progressPerSecond: options.progressPerSecond,
+      migrationFailure: options.faults.migrationFailure,
+      nonConverging: options.faults.nonConverging,
+    });
     this.checker = new OutcomeChecker(this.world);
+    this.scheduling = new SchedulingWatch(options.limits, (hostId) => this.world.hosts.get(hostId)?.cluster);
     this.gql = graphqlHttp(options.url);
     this.summary = {
       started: 0,
@@ -162,6 +184,9 @@ export class Fleet {
       fences: 0,
       fenceFailures: 0,
       engineRestarts: 0,
+      queued: 0,
+      aborted: 0,
+      nonConverging: 0,
       delivery: { duplicated: 0, reordered: 0 },
     };
   }
@@ -177,7 +202,8 @@ export class Fleet {
       this.world.addHost(this.hostId(i), cluster);
       await this.gql(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
     }
-    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts));
+    // 2, 3 and 4 GiB in turn: the completion deadline scales with the memory the agents report.
+    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts), 2_048 + 1_024 * (i % 3));
     this.observe();
     for (const hostId of this.world.hosts.keys()) this.startAgent(hostId);
     this.every(STEP_MS, () => this.world.step(STEP_MS));
@@ -186,12 +212,17 @@ export class Fleet {
     this.every(250, () => void this.fenceHungHosts());
   }
 
-  /** Stops starting migrations and injecting faults; hung hosts answer again, so the table can converge. */
-  quiesce(): void {
+  /**
+   * Stops starting migrations and injecting faults; hung hosts answer again, so the table can
+   * converge. Migrations that never converge go on not converging with `keepNonConverging`
+   * (Transit's deadlines must end them), else they converge from now on.
+   */
+  quiesce({ keepNonConverging = false }: { keepNonConverging?: boolean } = {}): void {
     this.automationOn = false;
     this.faultsOn = false;
     for (const hostId of this.hungSince.keys()) this.world.unhang(hostId);
     this.hungSince.clear();
+    if (!keepNonConverging) this.world.letEveryMigrationConverge();
   }
 
   get migrationsStarted(): number {
@@ -247,6 +278,8 @@ export class Fleet {
         divergence: [`Transit did not answer: ${error instanceof Error ? error.message : String(error)}`],
         undecided: [],
         splitBrain: [],
+        limitViolations: [],
+        abortsWithoutCancel: [],
       }));
       const done = verdict.divergence.length === 0 && verdict.undecided.length === 0;
       if (done || Date.now() > deadline) return verdict;
@@ -262,8 +295,15 @@ export class Fleet {
     return {
       contradictions: this.checker.contradictions(),
       divergence: this.checker.divergence(await this.readVms()),
-      undecided: inFlight.data.migrations.edges.map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
+      undecided: [
+        ...inFlight.data.migrations.edges.map(
+          ({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}${node.blockedBy.length > 0 ? `; blocked by ${node.blockedBy.map((b) => b.code).join(', ')}` : ''}`,
+        ),
+        ...inFlight.data.pending.edges.map(({ node }) => `${node.id} (VM ${node.vm.id}): pending, ${node.waitingReason}`),
+      ],
       splitBrain: events.data.events.edges.map(({ node }) => node.message),
+      limitViolations: [...this.scheduling.violations],
+      abortsWithoutCancel: this.scheduling.abortsWithoutCancel(this.world),
     };
   }
 
@@ -394,6 +434,7 @@ export class Fleet {
   private resync(): void {
     this.summary.engineRestarts++;
     this.lastCursor = null;
+    this.scheduling.reset();
     this.inFlightMigrations.clear();
     this.stalledMigrations.clear();
     this.downHosts.clear();
@@ -401,6 +442,7 @@ export class Fleet {
 
   private onTransition(t: TransitionView): void {
     this.lastCursor = t.cursor;
+    this.scheduling.observe(t);
     if (t.hostStatusTo !== null && t.hostId !== null) {
       if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
@@ -437,6 +479,9 @@ export class Fleet {
     s.failed = this.checker.countBy('FAILED');
     s.vmDown = this.checker.countBy('VM_DOWN');
     s.cancelled = this.checker.countBy('CANCELLED');
+    s.queued = this.scheduling.queued.size;
+    s.aborted = this.scheduling.abortedAttempts;
+    s.nonConverging = this.world.nonConverging.size;
   }
 }
 
@@ -444,6 +489,6 @@ export function formatSummary(s: FleetSummary): string {
   return (
     `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
     `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
-    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures}`
+    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures} · queued ${s.queued} · aborted ${s.aborted}/${s.nonConverging} never converging`
   );
 }
