@@ -20,6 +20,10 @@ export const FLEET_HELP = `Fleet options (defaults in brackets):
   --fence-fail P            chance a fence fails [${d.faults.fenceFailure}]
   --duplicate P             chance a report batch is delivered twice [${d.faults.duplicateReport}]
   --reorder P               chance a report batch is delivered after the next [${d.faults.reorderReport}]
+  --non-converging P        chance a migration never converges (stalls or crawls; only a deadline ends it) [${d.faults.nonConverging}]
+  --max-outgoing N          the engine's TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST, for the checker [${d.limits.maxOutgoingPerHost}]
+  --max-incoming N          the engine's TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST, for the checker [${d.limits.maxIncomingPerHost}]
+  --max-per-cluster N       the engine's TRANSIT_MAX_MIGRATIONS_PER_CLUSTER, for the checker [${d.limits.maxPerCluster}]
   --fence-after-ms MS       how long a hung host waits for the fencing agent [${d.fenceAfterMs}]
   --reboot-ms MS            how long a fenced host takes to boot again [${d.rebootMs}]
   --evacuations R           hosts put into maintenance by evacuation per minute (0: none) [${d.evacuationsPerMinute}]
@@ -43,6 +47,10 @@ export const FLEET_ARGS = {
   'fence-fail': { type: 'string' },
   duplicate: { type: 'string' },
   reorder: { type: 'string' },
+  'non-converging': { type: 'string' },
+  'max-outgoing': { type: 'string' },
+  'max-incoming': { type: 'string' },
+  'max-per-cluster': { type: 'string' },
   'fence-after-ms': { type: 'string' },
   'reboot-ms': { type: 'string' },
   evacuations: { type: 'string' },
@@ -87,6 +95,12 @@ export function parseFleetArgs(argv: string[], extra: NonNullable<ParseArgsConfi
       fenceFailure: p('fence-fail', d.faults.fenceFailure),
       duplicateReport: p('duplicate', d.faults.duplicateReport),
       reorderReport: p('reorder', d.faults.reorderReport),
+      nonConverging: p('non-converging', d.faults.nonConverging),
+    },
+    limits: {
+      maxOutgoingPerHost: number(v, 'max-outgoing', d.limits.maxOutgoingPerHost),
+      maxIncomingPerHost: number(v, 'max-incoming', d.limits.maxIncomingPerHost),
+      maxPerCluster: number(v, 'max-per-cluster', d.limits.maxPerCluster),
     },
   };
   return { fleet, values: v };

@@ -23,7 +23,7 @@ const SUBSCRIPTION = `subscription Live {
     cursor at cause vmId hostId
     from { status hostId }
     to { status hostId location }
-    migration { id state attempt progress stalled stalledReason source { id } destination { id } }
+    migration { id state priority waitingReason attempt progress stalled abortReason blockedBy { code hostId } source { id } destination { id } }
   }
 }`;
 
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   let app: App = buildApp({ config, logging: 'warn' });
   const { url, port } = await app.start();
   const pinned = { ...config, port }; // a restarted engine comes back on the same port
-  const fleet = new Fleet({ ...options, url });
+  // The checker holds the engine to the limits it really runs with.
+  const limits = { maxOutgoingPerHost: config.maxOutgoingMigrationsPerHost, maxIncomingPerHost: config.maxIncomingMigrationsPerHost, maxPerCluster: config.maxMigrationsPerCluster };
+  const fleet = new Fleet({ ...options, url, limits });
   await fleet.start();
 
   console.log(

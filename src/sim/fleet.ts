@@ -7,7 +7,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
-import { OutcomeChecker, type VmView } from './checker.js';
+import { OutcomeChecker, SchedulingWatch, type LimitsView, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
 import { MaintenanceOperator } from './maintenance.js';
 import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
@@ -29,7 +29,7 @@ import {
   type VmsPage,
 } from './operations.js';
 import { seededRandom, type Random } from './random.js';
-import { SimWorld, type TrueLimits } from './world.js';
+import { SimWorld } from './world.js';
 
 export interface FleetOptions {
   /** Transit's GraphQL endpoint over HTTP, e.g. `http://127.0.0.1:4000/graphql`. */
@@ -54,8 +54,8 @@ export interface FleetOptions {
   readonly evacuationsPerMinute: number;
   /** How long a host stays in maintenance before it is put back into service, in ms. */
   readonly maintenanceMs: number;
-  /** Transit's limits (§8), to check that no more migrations ever really ran at once; null: not checked. */
-  readonly limits?: TrueLimits | null;
+  /** The limits the engine runs with (its TRANSIT_MAX_* settings), for the checker. */
+  readonly limits: LimitsView;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -74,6 +74,8 @@ export interface FaultRates {
   readonly duplicateReport: number;
   /** Chance a report batch is delivered after the next one. */
   readonly reorderReport: number;
+  /** Chance a started migration never converges (its progress stalls, or crawls short of 100): only Transit's deadlines end it. */
+  readonly nonConverging: number;
 }
 
 export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
@@ -89,6 +91,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
   rebootMs: 4_000,
   evacuationsPerMinute: 2,
   maintenanceMs: 10_000,
+  limits: { maxOutgoingPerHost: 2, maxIncomingPerHost: 2, maxPerCluster: 5 },
   faults: {
     migrationFailure: 0.15,
     cancel: 0.05,
@@ -97,6 +100,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
     fenceFailure: 0.25,
     duplicateReport: 0.05,
     reorderReport: 0.05,
+    nonConverging: 0.03,
   },
 };
 
@@ -116,6 +120,12 @@ export interface FleetSummary {
   fences: number;
   fenceFailures: number;
   engineRestarts: number;
+  /** Migrations seen waiting in the queue (PENDING). */
+  queued: number;
+  /** Attempts Transit aborted after a deadline passed. */
+  aborted: number;
+  /** Attempts that never converge, as the simulator drew them. */
+  nonConverging: number;
   delivery: DeliveryStats;
   evacuationsRunning: number;
   evacuationsCompleted: number;
@@ -134,6 +144,10 @@ export interface FleetVerdict {
   readonly splitBrain: string[];
   /** Evacuations still running, with what holds each back. */
   readonly evacuating: string[];
+  /** Attempts Transit started beyond a host's or a cluster's limit, seen in the transitions. */
+  readonly limitViolations: string[];
+  /** Attempts Transit aborted whose source got no CANCEL order. */
+  readonly abortsWithoutCancel: string[];
 }
 
 const STEP_MS = 100;
@@ -144,6 +158,7 @@ const STARTING_CAUSES = new Set(['MIGRATE_COMMAND', 'SCHEDULER', 'EVACUATION', '
 export class Fleet {
   readonly world: SimWorld;
   readonly checker: OutcomeChecker;
+  readonly scheduling: SchedulingWatch;
   readonly summary: FleetSummary;
   /** The operator who evacuates hosts for maintenance and brings them back. */
   readonly maintenance: MaintenanceOperator;
@@ -167,9 +182,14 @@ export class Fleet {
 
   constructor(private readonly options: FleetOptions) {
     this.random = seededRandom(options.seed);
-    this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
-    this.world.limits = options.limits ?? null;
+    this.world = new SimWorld(this.random, {
+      progressPerSecond: options.progressPerSecond,
+      migrationFailure: options.faults.migrationFailure,
+      nonConverging: options.faults.nonConverging,
+    });
+    this.world.limits = { outgoingPerHost: options.limits.maxOutgoingPerHost, incomingPerHost: options.limits.maxIncomingPerHost, perCluster: options.limits.maxPerCluster };
     this.checker = new OutcomeChecker(this.world);
+    this.scheduling = new SchedulingWatch(options.limits, (hostId) => this.world.hosts.get(hostId)?.cluster);
     this.gql = graphqlHttp(options.url);
     this.maintenance = new MaintenanceOperator(this.gql, this.world, this.random, {
       evacuationsPerMinute: options.evacuationsPerMinute,
@@ -192,6 +212,9 @@ export class Fleet {
       fences: 0,
       fenceFailures: 0,
       engineRestarts: 0,
+      queued: 0,
+      aborted: 0,
+      nonConverging: 0,
       delivery: { duplicated: 0, reordered: 0 },
       evacuationsRunning: 0,
       evacuationsCompleted: 0,
@@ -210,7 +233,8 @@ export class Fleet {
       this.world.addHost(this.hostId(i), cluster);
       await this.gql(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
     }
-    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts));
+    // 2, 3 and 4 GiB in turn: the completion deadline scales with the memory the agents report.
+    for (let i = 0; i < vms; i++) this.world.addVm(`vm-${String(i + 1).padStart(5, '0')}`, this.hostId(i % hosts), 2_048 + 1_024 * (i % 3));
     this.observe();
     for (const hostId of this.world.hosts.keys()) this.startAgent(hostId);
     this.every(STEP_MS, () => this.world.step(STEP_MS));
@@ -220,13 +244,18 @@ export class Fleet {
     this.every(1000, () => void this.maintenance.step().then(() => this.countEvacuations()));
   }
 
-  /** Stops starting migrations and injecting faults; hung hosts answer again, so the table can converge. */
-  quiesce(): void {
+  /**
+   * Stops starting migrations and injecting faults; hung hosts answer again, so the table can
+   * converge. Migrations that never converge go on not converging with `keepNonConverging`
+   * (Transit's deadlines must end them), else they converge from now on.
+   */
+  quiesce({ keepNonConverging = false }: { keepNonConverging?: boolean } = {}): void {
     this.automationOn = false;
     this.faultsOn = false;
     this.maintenance.quiesce();
     for (const hostId of this.hungSince.keys()) this.world.unhang(hostId);
     this.hungSince.clear();
+    if (!keepNonConverging) this.world.letEveryMigrationConverge();
   }
 
   get migrationsStarted(): number {
@@ -296,6 +325,8 @@ export class Fleet {
         undecided: [],
         splitBrain: [],
         evacuating: [],
+        limitViolations: [],
+        abortsWithoutCancel: [],
       }));
       const done = verdict.divergence.length === 0 && verdict.undecided.length === 0 && verdict.evacuating.length === 0;
       if (done || Date.now() > deadline) return verdict;
@@ -315,8 +346,15 @@ export class Fleet {
       ),
       contradictions: this.checker.contradictions(),
       divergence: this.checker.divergence(await this.readVms()),
-      undecided: inFlight.data.migrations.edges.map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
+      undecided: [
+        ...inFlight.data.migrations.edges.map(
+          ({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}${node.blockedBy.length > 0 ? `; blocked by ${node.blockedBy.map((b) => b.code).join(', ')}` : ''}`,
+        ),
+        ...inFlight.data.pending.edges.map(({ node }) => `${node.id} (VM ${node.vm.id}): pending, ${node.waitingReason}`),
+      ],
       splitBrain: events.data.events.edges.map(({ node }) => node.message),
+      limitViolations: [...this.scheduling.violations],
+      abortsWithoutCancel: this.scheduling.abortsWithoutCancel(this.world),
     };
   }
 
@@ -474,6 +512,7 @@ export class Fleet {
     this.maintenance.engineRestarted();
     this.hostStatus.clear();
     this.lastCursor = null;
+    this.scheduling.reset();
     this.inFlightMigrations.clear();
     this.stalledMigrations.clear();
     this.downHosts.clear();
@@ -482,6 +521,7 @@ export class Fleet {
   private onTransition(t: TransitionView): void {
     this.lastCursor = t.cursor;
     this.checkEvacuationRules(t);
+    this.scheduling.observe(t);
     if (t.hostStatusTo !== null && t.hostId !== null) {
       if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE' || t.hostStatusTo === 'PREPARING_FOR_MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
@@ -518,6 +558,9 @@ export class Fleet {
     s.failed = this.checker.countBy('FAILED');
     s.vmDown = this.checker.countBy('VM_DOWN');
     s.cancelled = this.checker.countBy('CANCELLED');
+    s.queued = this.scheduling.queued.size;
+    s.aborted = this.scheduling.abortedAttempts;
+    s.nonConverging = this.world.nonConverging.size;
   }
 }
 
@@ -526,6 +569,6 @@ export function formatSummary(s: FleetSummary): string {
   return (
     `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
     `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
-    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures} · ${evacuations}`
+    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures} · queued ${s.queued} · aborted ${s.aborted}/${s.nonConverging} never converging · ${evacuations}`
   );
 }

@@ -43,6 +43,7 @@ export const TRANSITIONS = /* GraphQL */ `
         state
         stalled
         attempt
+        abortReason
         startedAt
         source { id }
         destination { id }
@@ -63,7 +64,8 @@ export const VMS_PAGE = /* GraphQL */ `
 
 export interface TransitionView {
   readonly cursor: string;
-  readonly at: string;
+  /** When it happened (the simulator's §9 checks read it; optional for views built by hand). */
+  readonly at?: string;
   readonly cause: string;
   readonly vmId: string | null;
   readonly hostId: string | null;
@@ -73,6 +75,7 @@ export interface TransitionView {
     readonly state: string;
     readonly stalled: boolean;
     readonly attempt: number;
+    readonly abortReason: string | null;
     readonly startedAt: string;
     readonly source: { readonly id: string } | null;
     readonly destination: { readonly id: string } | null;
@@ -89,12 +92,24 @@ export interface VmsPage {
 
 export const IN_FLIGHT = /* GraphQL */ `
   query SimInFlight {
-    migrations(state: IN_PROGRESS, first: 100) { edges { node { id vm { id } stalled stalledReason } } }
+    migrations(state: IN_PROGRESS, first: 100) { edges { node { id vm { id } stalled stalledReason blockedBy { code } } } }
+    pending: migrations(state: PENDING, first: 100) { edges { node { id vm { id } waitingReason } } }
   }
 `;
 
 export interface InFlightPage {
-  readonly migrations: { readonly edges: readonly { readonly node: { readonly id: string; readonly vm: { readonly id: string }; readonly stalled: boolean; readonly stalledReason: string | null } }[] };
+  readonly migrations: {
+    readonly edges: readonly {
+      readonly node: {
+        readonly id: string;
+        readonly vm: { readonly id: string };
+        readonly stalled: boolean;
+        readonly stalledReason: string | null;
+        readonly blockedBy: readonly { readonly code: string }[];
+      };
+    }[];
+  };
+  readonly pending: { readonly edges: readonly { readonly node: { readonly id: string; readonly vm: { readonly id: string }; readonly waitingReason: string | null } }[] };
 }
 
 export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `

@@ -77,6 +77,7 @@ describe('docs/graphql-examples.md', () => {
       const { status, result } = await server.requestText(example.query, variables);
       results.set(example.name, result.data ?? {});
       expect({ example: example.name, status, errors: result.errors }).toEqual({ example: example.name, status: 200, errors: undefined });
+      results.set(example.name, result.data ?? {});
       if (example.kind === 'mutation') {
         const expected = REFUSALS[example.name];
         expect({ example: example.name, codes: payloadErrorCodes(result.data ?? {}) }).toEqual({ example: example.name, codes: expected ? [expected] : [] });
@@ -100,5 +101,17 @@ describe('docs/graphql-examples.md', () => {
     expect(results.get('CancelHostDEvacuation')).toMatchObject({ cancelEvacuation: { evacuation: { state: 'CANCELLED', host: { status: 'UP' } } } });
     const orders = subscriptions.get('HostAOrders')?.data.map((d) => (d.hostCommands as { kind: string; vmId: string }).kind);
     expect(orders).toEqual(['MIGRATE', 'MIGRATE', 'CANCEL']);
+
+    // The queue walkthrough says what it shows (docs/contract.md §8, §10).
+    const states = (name: string) => JSON.parse(JSON.stringify(results.get(name))) as Record<string, { migration: Record<string, unknown> }>;
+    expect(states('FillTheQueue').q3?.migration).toMatchObject({ state: 'PENDING', priority: 'NORMAL', waitingReason: 'host-x has 2 of 2 outgoing migrations', destination: null });
+    const queue = results.get('TheQueue') as { pending: { edges: unknown[] }; inFlight: { edges: { node: { blockedBy: { code: string }[] } }[] }; events: { edges: { node: { actor: string } }[] } };
+    expect(queue.pending.edges.length).toBe(1);
+    expect(queue.inFlight.edges.map((e) => e.node.blockedBy.map((b) => b.code))).toEqual([
+      ['SOURCE_NOT_HEARD', 'DESTINATION_NOT_HEARD', 'SOURCE_NOT_CONFIRMED'],
+      ['SOURCE_NOT_HEARD', 'DESTINATION_NOT_HEARD', 'SOURCE_NOT_CONFIRMED'],
+    ]);
+    expect(queue.events.edges.map((e) => e.node.actor)).toEqual(['open']);
+    expect(states('CancelQ3').cancelMigration?.migration).toMatchObject({ state: 'CANCELLED', cancelRequested: true });
   });
 });

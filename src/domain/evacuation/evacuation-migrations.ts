@@ -5,8 +5,8 @@
  */
 import type { Migration } from '../model.js';
 import { eligibleHostExists } from '../rules/entry-store.js';
-import { cancelPending, enqueue } from '../rules/queue-rules.js';
-import { vmStateOf, type Recording } from '../table/recording.js';
+import { cancelPending, enqueue, reprioritize } from '../rules/queue-rules.js';
+import type { Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
 import { Cause, MigrationPriority, MigrationState } from '../vocabulary.js';
@@ -23,11 +23,7 @@ export function migrateForEvacuation(ctx: TableContext, rec: Recording, vm: VmRe
 
 /** A migration already leaving the host joins the evacuation: a pending one takes evacuation priority (a transition says so). */
 export function prioritise(ctx: TableContext, rec: Recording, migration: Migration): void {
-  if (migration.state !== MigrationState.PENDING || migration.priority === MigrationPriority.EVACUATION) return;
-  const next: Migration = { ...migration, priority: MigrationPriority.EVACUATION };
-  const vm = ctx.state.vms.get(next.vmId) as VmRecord;
-  ctx.state.putPending(next);
-  rec.vm(Cause.EVACUATION, vm, vmStateOf(vm), next.source.hostId, next);
+  reprioritize(ctx, rec, migration, MigrationPriority.EVACUATION, Cause.EVACUATION);
 }
 
 /** Cancels the evacuation's migrations that wait in the queue; returns how many. */

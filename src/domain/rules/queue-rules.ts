@@ -8,6 +8,8 @@
  * - `enqueue(ctx, rec, { vmId, priority, destinationHostId, cause })` puts a new migration in the
  *   queue (an automatic destination: `destinationHostId: null`); its first transition, with `cause`,
  *   is recorded when the scheduler decides it;
+ * - `reprioritize(ctx, rec, pending, priority, cause)` moves a pending migration up (an evacuation
+ *   taking over a migration already queued off its host);
  * - `schedule(ctx, rec)` runs the scheduler now. The table also runs it at the end of every command
  *   that may have freed a slot or changed the queue, and on every tick, so calling it is needed
  *   only to read the outcome within the same command (as `migrateVm` does).
@@ -86,6 +88,15 @@ export function enqueue(ctx: TableContext, rec: Recording, request: EnqueueReque
 export function requeue(ctx: TableContext, rec: Recording, next: Migration): void {
   ctx.state.putPending(next);
   rec.admissions.set(next.id, { cause: Cause.RERUN, rerun: true });
+}
+
+/** Gives a pending migration another priority (one transition, with `cause`); the scheduler runs at the end of the command. */
+export function reprioritize(ctx: TableContext, rec: Recording, pending: Migration, priority: MigrationPriority, cause: Cause): Migration {
+  if (pending.state !== MigrationState.PENDING || pending.priority === priority) return pending;
+  const next: Migration = { ...pending, priority };
+  putPendingAndVm(ctx, rec, next, cause);
+  ctx.state.schedulerDue = true;
+  return next;
 }
 
 /** Ends a pending migration CANCELLED at once: no order was ever sent, nothing to abort. */
