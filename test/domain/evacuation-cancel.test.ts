@@ -14,6 +14,7 @@ import {
   observe,
   OTHER,
   OTHER_CLUSTER,
+  report,
   setupFleet,
   SOURCE,
   succeed,
@@ -86,6 +87,17 @@ describe('cancelEvacuation', () => {
     const seen = observe(t.table);
     expectRefused(t.table.cancelEvacuation({ hostId: host }), ErrorCode.NOT_EVACUATING, 'hostId');
     expect(observe(t.table)).toEqual(seen);
+  });
+
+  it('should leave a host that does not answer as it is, to come back UP (not preparing for maintenance) when it reports', () => {
+    const { table } = fleet();
+    const { id } = evacuate(table, SOURCE);
+    unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.NON_RESPONSIVE }));
+    expect(unwrap(table.cancelEvacuation({ hostId: SOURCE })).state).toBe(EvacuationState.CANCELLED);
+    expect(table.host(SOURCE)?.status).toBe(HostStatus.NON_RESPONSIVE);
+    unwrap(report(table, SOURCE, [[VM, 'MIGRATING_FROM'], [VM_2, 'MIGRATING_FROM']]));
+    expect(table.host(SOURCE)?.status).toBe(HostStatus.UP);
+    expect(evacuationNow(table, id).state).toBe(EvacuationState.CANCELLED);
   });
 
   it('should refuse an unknown host with HOST_NOT_FOUND', () => {
