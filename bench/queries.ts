@@ -75,7 +75,7 @@ function jobFor(url: string, epoch: string): QueryJob {
 async function overHttp(kind: 'transit' | 'yoga'): Promise<QueryResult> {
   const env: Record<string, string> =
     kind === 'transit'
-      ? { TRANSIT_HOST_TIMEOUT_MS: '3600000', BENCH_PRELOAD_HOSTS: String(FLEET.hosts), BENCH_PRELOAD_VMS: String(FLEET.vmsPerHost), BENCH_PRELOAD_MIGRATING: String(FLEET.migrating) }
+      ? { TRANSIT_HOST_TIMEOUT_MS: '3600000', TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: '0', TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: '0', BENCH_PRELOAD_HOSTS: String(FLEET.hosts), BENCH_PRELOAD_VMS: String(FLEET.vmsPerHost), BENCH_PRELOAD_MIGRATING: String(FLEET.migrating) }
       : {};
   const server = await startServer(kind, env);
   try {
@@ -108,7 +108,17 @@ function time(runs: number, body: (i: number) => void): { p50: number; p99: numb
 
 /** The same pages from the table's indexes, and from a scan of every record in order. */
 function inProcess(): Record<'migrations' | 'vms UP' | 'vms MIGRATING_FROM', InProcess> {
-  const table = new MigrationTable({ epoch: 'bench', clock: Date.now, hostTimeoutMs: 3_600_000, migrationStartTimeoutMs: 3_600_000, maxAttempts: 3, historyLimit: 100_000 });
+  const table = new MigrationTable({
+    epoch: 'bench',
+    clock: Date.now,
+    hostTimeoutMs: 3_600_000,
+    migrationStartTimeoutMs: 3_600_000,
+    maxAttempts: 3,
+    historyLimit: 100_000,
+    // The preloaded migrations never progress: no deadline may abort them mid-measure.
+    migrationProgressTimeoutMs: 0,
+    migrationCompletionTimeoutPerGibMs: 0,
+  });
   preload(table, FLEET);
   // What a table without indexes would walk: every VM and every migration, in ordinal order.
   const allVms: Vm[] = table.vms({}, 0, VMS).items.slice();

@@ -112,6 +112,27 @@ export interface Config {
   readonly advertisedUrl: string | null;
   /** Prefix of every Redis key of the cluster (`TRANSIT_REDIS_KEY_PREFIX`), so two clusters can share one Redis. Default `transit`. */
   readonly redisKeyPrefix: string;
+  /**
+   * Attempts in flight leaving one host (`TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST`), as VDSM's
+   * `max_outgoing_migrations`; 0: no limit. Discovered migrations count but are never refused. Default 2.
+   */
+  readonly maxOutgoingMigrationsPerHost: number;
+  /** Attempts in flight heading to one host (`TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST`), as VDSM's `max_incoming_migrations`; 0: no limit. Default 2. */
+  readonly maxIncomingMigrationsPerHost: number;
+  /** Attempts in flight in one cluster (`TRANSIT_MAX_MIGRATIONS_PER_CLUSTER`), as KubeVirt's `parallelMigrationsPerCluster`; 0: no limit. Default 5. */
+  readonly maxMigrationsPerCluster: number;
+  /** A migration pending this long ends FAILED (`TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS`); 0: no queue deadline (the reason stays visible). Default 0. */
+  readonly migrationQueueTimeoutMs: number;
+  /**
+   * An attempt whose source confirmed but whose progress has not risen for this long is aborted
+   * (`TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS`), as KubeVirt's and oVirt's 150 s; 0: never. Default 150 000.
+   */
+  readonly migrationProgressTimeoutMs: number;
+  /**
+   * An attempt not completed within this long per GiB of the VM's memory (at least 2 GiB) is aborted
+   * (`TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS`), as KubeVirt's `completionTimeoutPerGiB`; 0: never. Default 150 000.
+   */
+  readonly migrationCompletionTimeoutPerGibMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -148,6 +169,12 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   leaseTtlMs: 5_000,
   advertisedUrl: null,
   redisKeyPrefix: 'transit',
+  maxOutgoingMigrationsPerHost: DEFAULT_TABLE_SETTINGS.limits.maxOutgoingPerHost,
+  maxIncomingMigrationsPerHost: DEFAULT_TABLE_SETTINGS.limits.maxIncomingPerHost,
+  maxMigrationsPerCluster: DEFAULT_TABLE_SETTINGS.limits.maxPerCluster,
+  migrationQueueTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationQueueTimeoutMs,
+  migrationProgressTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationProgressTimeoutMs,
+  migrationCompletionTimeoutPerGibMs: DEFAULT_TABLE_SETTINGS.migrationCompletionTimeoutPerGibMs,
 });
 
 /**
@@ -219,6 +246,12 @@ const ENVIRONMENT = z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _.:-')
       .default(DEFAULT_CONFIG.redisKeyPrefix),
+    TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST: integer(0).default(DEFAULT_CONFIG.maxOutgoingMigrationsPerHost),
+    TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST: integer(0).default(DEFAULT_CONFIG.maxIncomingMigrationsPerHost),
+    TRANSIT_MAX_MIGRATIONS_PER_CLUSTER: integer(0).default(DEFAULT_CONFIG.maxMigrationsPerCluster),
+    TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationQueueTimeoutMs),
+    TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationProgressTimeoutMs),
+    TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: integer(0).default(DEFAULT_CONFIG.migrationCompletionTimeoutPerGibMs),
   })
   .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
     message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -273,5 +306,11 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     leaseTtlMs: e.TRANSIT_LEASE_TTL_MS,
     advertisedUrl: e.TRANSIT_ADVERTISED_URL ?? null,
     redisKeyPrefix: e.TRANSIT_REDIS_KEY_PREFIX,
+    maxOutgoingMigrationsPerHost: e.TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST,
+    maxIncomingMigrationsPerHost: e.TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST,
+    maxMigrationsPerCluster: e.TRANSIT_MAX_MIGRATIONS_PER_CLUSTER,
+    migrationQueueTimeoutMs: e.TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS,
+    migrationProgressTimeoutMs: e.TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS,
+    migrationCompletionTimeoutPerGibMs: e.TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS,
   });
 }

@@ -226,6 +226,7 @@ export class HostAgent {
     this.applied.add(key);
     if (this.applied.size > ORDER_MEMORY) this.applied.delete(this.applied.values().next().value as string);
     this.stats.ordersApplied++;
+    // CANCEL: a cancel asked by an operator, or an abort Transit ordered after a deadline passed.
     if (order.kind === 'MIGRATE') this.options.adapter.migrate(order);
     else this.options.adapter.cancel(order);
   }
@@ -295,6 +296,7 @@ export class HostAgent {
           progress: vm.progress ?? null,
           exitReason: vm.exitReason ?? null,
           peerHostId: vm.peerHostId ?? null,
+          memoryMiB: vm.memoryMiB ?? null,
         })),
       },
     });

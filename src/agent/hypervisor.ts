@@ -12,6 +12,8 @@ export interface VmObservation {
   readonly progress?: number | null;
   readonly exitReason?: string | null;
   readonly peerHostId?: string | null;
+  /** The VM's memory, in MiB: Transit sizes the completion deadline of its migrations by it. */
+  readonly memoryMiB?: number | null;
 }
 
 /** An order from the engine's command stream. */
@@ -30,7 +32,13 @@ export interface HypervisorAdapter {
   observe(): VmObservation[];
   /** Starts migrating a VM away; a VM not here is ignored (the engine's start timeout covers it). */
   migrate(order: MigrationOrder): void;
-  /** Aborts a migration in progress from this host, if any. */
+  /**
+   * Aborts the VM's migration in progress from this host, if any: a cancel asked by an operator, or
+   * an abort Transit ordered because a deadline passed (docs/contract.md §8). Match it by VM (and
+   * destination): a migration Transit found in the reports after a restart carries Transit's new id,
+   * not the one of the order that started it. The VM stays here; the adapter goes on reporting
+   * what it sees, and Transit decides from both hosts' reports.
+   */
   cancel(order: MigrationOrder): void;
   /** Calls back with each change (a VM started, stopped, changed status or progress). Returns an unwatch function. */
   watch(onChange: (change: VmObservation) => void): () => void;

@@ -17,6 +17,10 @@ const EMPTY_STATS: TableStats = {
   migrationsByState: new Map(),
   hostsByStatus: new Map(),
   reports: { applied: 0, ignored: 0, outOfOrderBatch: 0, invalidBatch: 0 },
+  evacuationsByState: new Map(),
+  pending: 0,
+  inFlightByHost: new Map(),
+  inFlightByCluster: new Map(),
 };
 
 /** The table's numbers as this process sees them across takeovers and step-downs. */
@@ -30,6 +34,9 @@ export function clusterMetricsSource(node: ClusterNode): MetricsSource {
         ...current,
         reports: { applied: base.applied + r.applied, ignored: base.ignored + r.ignored, outOfOrderBatch: base.outOfOrderBatch + r.outOfOrderBatch, invalidBatch: base.invalidBatch + r.invalidBatch },
       };
+    },
+    hosts(filter) {
+      return node.table?.hosts(filter) ?? [];
     },
     subscribe(listener: ChangeListener) {
       node.onTableChange(listener);

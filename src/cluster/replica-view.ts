@@ -76,6 +76,7 @@ export class ReplicaView implements TableView {
       this.vmRecords.set(t.vmId, {
         id: t.vmId,
         ordinal: before?.ordinal ?? ++this.ordinals,
+        memoryMiB: before?.memoryMiB ?? null,
         status: t.to.status,
         hostId: t.to.hostId,
         location: t.to.location,
@@ -146,6 +147,31 @@ export class ReplicaView implements TableView {
 
   migrations(_filter: { state?: MigrationState | null; vmId?: string | null; hostId?: string | null }, _afterOrdinal?: number, _first?: number): Page<Migration> {
     throw onlyOnTheEngine('migrations');
+  }
+
+  /** The VM's migration in flight (a pending one is known to the engine only). */
+  currentMigrationOf(vmId: string): Migration | undefined {
+    return this.entriesByVm.get(vmId);
+  }
+
+  evacuation(): ReturnType<TableView['evacuation']> {
+    throw onlyOnTheEngine('evacuation');
+  }
+
+  evacuations(): ReturnType<TableView['evacuations']> {
+    throw onlyOnTheEngine('evacuations');
+  }
+
+  evacuationPlan(): ReturnType<TableView['evacuationPlan']> {
+    throw onlyOnTheEngine('evacuationPlan');
+  }
+
+  evacuateHost(): ReturnType<TableView['evacuateHost']> {
+    throw onlyOnTheEngine('evacuateHost');
+  }
+
+  cancelEvacuation(): ReturnType<TableView['cancelEvacuation']> {
+    throw onlyOnTheEngine('cancelEvacuation');
   }
 
   eventLogAfter(): ReturnType<TableView['eventLogAfter']> {

@@ -6,10 +6,13 @@
  *   - both sides are trustworthy (host responsive, or the report was set by a successful fence),
  *   - the source has confirmed the attempt, and
  *   - for row 1, the destination's DOWN was heard after the source's DOWN (or was set by a fence).
+ * The same evaluation says what holds an undecided entry back (`blockedBy`, docs/contract.md §10):
+ * each condition above that fails is a blocker, so the explanation can never disagree with the
+ * decision.
  */
 import { decide, type Decision } from './decision-table.js';
-import type { Side } from './model.js';
-import { HostStatus, isResponsive, MigrationState, ReportedVmStatus, VmLocation, VmStatus } from './vocabulary.js';
+import type { DecisionBlocker, Side } from './model.js';
+import { DecisionBlockerCode, HostStatus, isResponsive, MigrationState, ReportedVmStatus, VmLocation, VmStatus } from './vocabulary.js';
 
 export interface EntryView {
   readonly source: Side;
@@ -20,6 +23,8 @@ export interface EntryView {
   readonly sourceConfirmed: boolean;
   /** The source has not confirmed within the start timeout (an engine-started attempt only). */
   readonly confirmationOverdue?: boolean;
+  /** Transit ordered the source to abort this attempt (a passed deadline, or a cancel): why, in words; null when it did not. */
+  readonly abortOrdered?: string | null;
 }
 
 export interface Evaluation {
@@ -33,6 +38,8 @@ export interface Evaluation {
   readonly runningOnBoth: boolean;
   /** The table's rule for the pair, once both sides are heard; null before. */
   readonly rule: Decision | null;
+  /** Every reason the decision is held back right now (docs/contract.md §10); empty once decided. */
+  readonly blockedBy: readonly DecisionBlocker[];
 }
 
 /** A fenced host's report is trustworthy: it was rebooted. Otherwise only a responsive host is believed. */
@@ -47,6 +54,57 @@ const stallOf = (role: 'source' | 'destination', side: Side, hostStatus: HostSta
   if (hostStatus === HostStatus.REBOOTING) return `${role} host ${side.hostId} is rebooting`;
   return null;
 };
+
+type Role = 'source' | 'destination';
+
+const CODES = {
+  source: {
+    notHeard: DecisionBlockerCode.SOURCE_NOT_HEARD,
+    unresponsive: DecisionBlockerCode.SOURCE_UNRESPONSIVE,
+  },
+  destination: {
+    notHeard: DecisionBlockerCode.DESTINATION_NOT_HEARD,
+    unresponsive: DecisionBlockerCode.DESTINATION_UNRESPONSIVE,
+  },
+} as const;
+
+const blocker = (code: DecisionBlockerCode, hostId: string | null, message: string): DecisionBlocker => ({ code, hostId, message });
+
+/** What one side holds back: not known, not registered, not trustworthy, not heard. */
+function sideBlockers(role: Role, side: Side, hostStatus: HostStatus | null): DecisionBlocker[] {
+  if (side.hostId === null) return [blocker(DecisionBlockerCode.PEER_UNKNOWN, null, `the ${role} host is not known yet: waiting for a host to report the VM`)];
+  const found: DecisionBlocker[] = [];
+  if (!side.fenced && hostStatus === null) found.push(blocker(DecisionBlockerCode.HOST_NOT_REGISTERED, side.hostId, `${role} host ${side.hostId} has not registered`));
+  else if (!isTrusted(side, hostStatus)) {
+    found.push(blocker(CODES[role].unresponsive, side.hostId, `${role} host ${side.hostId} is ${hostStatus}: its reports cannot be trusted`));
+  }
+  if (side.report === null) found.push(blocker(CODES[role].notHeard, side.hostId, `${role} host ${side.hostId} has not reported the VM in this attempt`));
+  return found;
+}
+
+/** Why an entry whose pair of reports is `rule` (null: a side not heard) is not decided, in the order of §2's conditions. */
+function blockersOf(entry: EntryView, rule: Decision | null, runningOnBoth: boolean): DecisionBlocker[] {
+  const { source, destination } = entry;
+  const found = [...sideBlockers('source', source, entry.sourceHostStatus), ...sideBlockers('destination', destination, entry.destinationHostStatus)];
+  if (!entry.sourceConfirmed) {
+    const late = entry.confirmationOverdue === true ? ' within the start timeout' : '';
+    found.push(blocker(DecisionBlockerCode.SOURCE_NOT_CONFIRMED, source.hostId, `the source has not confirmed the attempt (MIGRATING_FROM or DOWN)${late}`));
+  }
+  if (rule?.outcome === MigrationState.VM_DOWN && !destination.fenced && destination.heardOrder <= source.heardOrder) {
+    found.push(
+      blocker(
+        DecisionBlockerCode.DESTINATION_DOWN_NOT_FRESH,
+        destination.hostId,
+        "the destination's DOWN was heard before the source's DOWN: it may not have received the VM yet",
+      ),
+    );
+  }
+  if (runningOnBoth) found.push(blocker(DecisionBlockerCode.RUNNING_ON_BOTH, null, 'both hosts report the VM running: nothing is decided until one side changes'));
+  if (entry.abortOrdered != null && source.report === ReportedVmStatus.MIGRATING_FROM) {
+    found.push(blocker(DecisionBlockerCode.ABORT_ORDERED, source.hostId, `the source was ordered to abort (${entry.abortOrdered}) and still reports MIGRATING_FROM`));
+  }
+  return found;
+}
 
 const IN_PROGRESS_VIEW = {
   vmStatus: VmStatus.MIGRATING_FROM,
@@ -70,7 +128,7 @@ export function evaluate(entry: EntryView): Evaluation {
     // runs it too, past the start timeout, is a VM on two hosts.
     const runningOnBoth =
       entry.confirmationOverdue === true && !entry.sourceConfirmed && destination.report === ReportedVmStatus.UP && isTrusted(destination, destinationHostStatus);
-    return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule: null };
+    return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule: null, blockedBy: blockersOf(entry, null, runningOnBoth) };
   }
   const rule = decide(source.report, destination.report);
   const trusted = isTrusted(source, sourceHostStatus) && isTrusted(destination, destinationHostStatus);
@@ -80,7 +138,7 @@ export function evaluate(entry: EntryView): Evaluation {
     rule.outcome !== MigrationState.VM_DOWN || destination.fenced || destination.heardOrder > source.heardOrder;
   const decisive = rule.outcome !== MigrationState.IN_PROGRESS && trusted && entry.sourceConfirmed && destinationDownIsFresh;
 
-  if (!decisive) return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule };
+  if (!decisive) return { ...IN_PROGRESS_VIEW, stalled, stalledReason, runningOnBoth, rule, blockedBy: blockersOf(entry, rule, runningOnBoth) };
   return {
     vmStatus: rule.vmStatus,
     location: rule.location,
@@ -89,5 +147,6 @@ export function evaluate(entry: EntryView): Evaluation {
     stalledReason: null,
     runningOnBoth: false,
     rule,
+    blockedBy: [],
   };
 }

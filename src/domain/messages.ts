@@ -16,8 +16,15 @@ export const messages = {
   migrationVmDown: (m: Migration) =>
     `Migration of VM ${m.vmId} from ${src(m)} to ${dest(m)} failed and the VM is down${exit(m.source.exitReason ?? m.destination.exitReason)}.`,
   migrationCancelled: (m: Migration) => `Migration of VM ${m.vmId} from ${src(m)} to ${dest(m)} was cancelled; the VM runs on ${src(m)}.`,
-  tryingRerun: (m: Migration, next: string) =>
-    `Trying to migrate VM ${m.vmId} again from ${src(m)}, now to ${next} (attempt ${m.attempt + 1}).`,
+  /** `m` is the next attempt, about to start or to wait for a slot. */
+  tryingRerun: (m: Migration, next: string) => `Trying to migrate VM ${m.vmId} again from ${src(m)}, now to ${next} (attempt ${m.attempt}).`,
+  rerunWaits: (m: Migration, reason: string) =>
+    `Trying to migrate VM ${m.vmId} again from ${src(m)} (attempt ${m.attempt}) when a slot frees: ${reason}.`,
+  queued: (m: Migration, reason: string) => `Migration of VM ${m.vmId} from ${src(m)} waits for a free slot (attempt ${m.attempt}): ${reason}.`,
+  pendingFailed: (m: Migration, reason: string) => `Migration of VM ${m.vmId} from ${src(m)} ended before it started (attempt ${m.attempt}): ${reason}.`,
+  pendingCancelled: (m: Migration) => `Migration of VM ${m.vmId} from ${src(m)} was cancelled before it started; no order had been sent.`,
+  aborting: (m: Migration, reason: string) =>
+    `Migration of VM ${m.vmId} from ${src(m)} to ${dest(m)} (attempt ${m.attempt}) is aborted: ${reason}. The source is ordered to cancel; the outcome follows from both hosts' reports.`,
   noHostForRerun: (m: Migration) => `No other host can take VM ${m.vmId}: the migration is not tried again.`,
   stalled: (m: Migration) => `Migration of VM ${m.vmId} is stalled: ${m.stalledReason ?? 'unknown reason'}.`,
   runningOnBoth: (vmId: string, a: string, b: string) => `VM ${vmId} is reported running on both ${a} and ${b}.`,

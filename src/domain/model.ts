@@ -5,12 +5,15 @@
  */
 import type {
   Cause,
+  DecisionBlockerCode,
   DestinationChoice,
   ErrorCode,
+  EvacuationState,
   EventType,
   FenceMethod,
   HostCommandKind,
   HostStatus,
+  MigrationPriority,
   MigrationState,
   ReportedVmStatus,
   Severity,
@@ -47,8 +50,10 @@ export interface Vm extends VmState {
   readonly id: string;
   /** Order in which Transit first heard of the VM; pages of VMs follow it. */
   readonly ordinal: number;
-  /** Id of its entry in the migration table; null when it is not migrating. */
+  /** Id of its entry in the migration table; null when it is not in the table (a pending migration is not). */
   readonly migrationId: string | null;
+  /** Its memory as a host last reported it (`VmReportInput.memoryMiB`); null while none did. */
+  readonly memoryMiB: number | null;
 }
 
 /** What one side (source or destination) of an entry has said in the current attempt. */
@@ -76,7 +81,18 @@ export interface MigrationAttempt {
   readonly reason: string | null;
 }
 
-/** One entry of the migration table (in flight) or of its recent history (decided). */
+/** One reason a migration in flight is not decided yet (docs/contract.md §10). */
+export interface DecisionBlocker {
+  readonly code: DecisionBlockerCode;
+  /** The host the condition is about; null when none is known. */
+  readonly hostId: string | null;
+  readonly message: string;
+}
+
+/**
+ * A migration: pending in the queue (not in the table), an entry of the migration table (in
+ * flight), or one of its recent history (decided).
+ */
 export interface Migration {
   readonly id: string;
   /** Order in which the migration entered the table; pages of migrations follow it. */
@@ -104,6 +120,21 @@ export interface Migration {
   readonly reason: string | null;
   /** Both sides reported UP when last evaluated (raised once per entry into that state). */
   readonly runningOnBoth: boolean;
+  /** Evacuations start first (docs/contract.md §8–§9). */
+  readonly priority: MigrationPriority;
+  /** What a pending migration waits for, in words; null unless PENDING. */
+  readonly waitingReason: string | null;
+  /** When the current attempt entered the queue; null unless PENDING. */
+  readonly queuedAt: Millis | null;
+  /** Why Transit ordered the source to abort the current attempt (a passed deadline); null when it did not. */
+  readonly abortReason: string | null;
+  /**
+   * What the progress timeout counts from: when the source confirmed the attempt (or the entry was
+   * discovered) and every time its progress rose since; null before.
+   */
+  readonly progressAt: Millis | null;
+  /** Every reason holding back the decision right now; empty while pending, in progress with nothing pending, or decided. */
+  readonly blockedBy: readonly DecisionBlocker[];
 }
 
 /** Every change to an entry, a VM or a host. `seq` is strictly increasing within an engine epoch. */
@@ -123,6 +154,8 @@ export interface Transition {
   readonly hostStatusTo: HostStatus | null;
   /** Every host the transition concerns, for filtering subscriptions. */
   readonly hostIds: readonly string[];
+  /** Who caused it: the credential that sent the command (`open` in open mode), or `engine` for the clock. */
+  readonly actor: string;
 }
 
 export interface EngineEvent {
@@ -136,6 +169,8 @@ export interface EngineEvent {
   readonly migrationId: string | null;
   /** Every host the event concerns (its host, and both sides of its migration), for filtering. */
   readonly hostIds: readonly string[];
+  /** Who caused it, as for a transition. */
+  readonly actor: string;
 }
 
 /** An order on a host agent's command stream. */
@@ -148,6 +183,50 @@ export interface HostCommand {
   readonly destinationHostId: string | null;
   readonly attempt: number;
   readonly issuedAt: Millis;
+}
+
+/** A VM an evacuation cannot move, or has not moved yet, and why (§9). */
+export interface EvacuationBlocker {
+  readonly vmId: string;
+  readonly reason: string;
+}
+
+/**
+ * An evacuation of one host (§9), as the read side hands it out: the counts and blockers are those
+ * of the moment it was read while it runs, and those it ended with once it has ended.
+ */
+export interface Evacuation {
+  readonly id: string;
+  /** Order in which evacuations began; pages of evacuations follow it, newest first. */
+  readonly ordinal: number;
+  readonly hostId: string;
+  readonly state: EvacuationState;
+  readonly startedAt: Millis;
+  readonly endedAt: Millis | null;
+  /** Every VM that joined it (grows when one arrives on the host). */
+  readonly total: number;
+  /** VMs whose migration SUCCEEDED. */
+  readonly moved: number;
+  /** VMs still on the host. */
+  readonly remaining: number;
+  /** VMs that will not be moved by it: no eligible host, or every migration of theirs ended without moving them. */
+  readonly failed: number;
+  /** Its migrations, in the order they joined it. */
+  readonly migrationIds: readonly string[];
+  readonly blockers: readonly EvacuationBlocker[];
+}
+
+/** One move of an evacuation plan: where the VM would go if the evacuation started now. */
+export interface EvacuationMove {
+  readonly vmId: string;
+  readonly destinationHostId: string;
+}
+
+/** The dry run of an evacuation (§9): changes nothing. */
+export interface EvacuationPlan {
+  readonly hostId: string;
+  readonly moves: readonly EvacuationMove[];
+  readonly blocked: readonly EvacuationBlocker[];
 }
 
 /** An expected refusal: typed, with the input field at fault. Nothing changed. */
@@ -184,6 +263,8 @@ export interface VmReportInput {
   readonly progress?: number | null;
   readonly exitReason?: string | null;
   readonly peerHostId?: string | null;
+  /** The VM's memory, in MiB: sizes the completion deadline of its migrations (docs/contract.md §8). */
+  readonly memoryMiB?: number | null;
 }
 
 export interface ReportVmStatusesInput {
@@ -199,6 +280,14 @@ export interface ReportVmStatusesInput {
 export interface ReportHostStatusInput {
   readonly hostId: string;
   readonly status: HostStatus;
+}
+
+export interface EvacuateHostInput {
+  readonly hostId: string;
+}
+
+export interface CancelEvacuationInput {
+  readonly hostId: string;
 }
 
 export interface ReportFenceResultInput {

@@ -4,7 +4,9 @@
  * here; what depends on the table's state (unknown VM, host not UP, ...) is the table's to say.
  */
 import type {
+  CancelEvacuationInput,
   CancelMigrationInput,
+  EvacuateHostInput,
   MigrateVmInput,
   RegisterHostInput,
   ReportFenceResultInput,
@@ -79,6 +81,11 @@ export function validateReportHostStatus(input: ReportHostStatusInput, limits: I
   ]);
 }
 
+/** `evacuateHost` and `cancelEvacuation` name one host. */
+export function validateEvacuationInput(input: EvacuateHostInput | CancelEvacuationInput, limits: InputLimits): UserError[] {
+  return present([checkId(input.hostId, 'hostId', limits, 'hostId')]);
+}
+
 export function validateReportFenceResult(input: ReportFenceResultInput, limits: InputLimits): UserError[] {
   return present([
     checkId(input.hostId, 'hostId', limits, 'hostId'),
@@ -125,6 +132,9 @@ export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: I
         const textError = checkText(vm.exitReason, `${at}.exitReason`, limits, 'exitReason');
         if (textError) errors.push(textError);
       }
+    }
+    if (vm.memoryMiB !== undefined && vm.memoryMiB !== null && !(Number.isSafeInteger(vm.memoryMiB) && vm.memoryMiB > 0)) {
+      errors.push(invalid(`${at}.memoryMiB`, 'memoryMiB must be a positive whole number of MiB'));
     }
     if (vm.peerHostId !== undefined && vm.peerHostId !== null) {
       const migrating = vm.status === ReportedVmStatus.MIGRATING_FROM || vm.status === ReportedVmStatus.MIGRATING_TO;

@@ -38,15 +38,19 @@ export const HostStatus = {
   REBOOTING: 'REBOOTING',
   /** Keeps reporting and is trusted, but is never chosen as a destination. */
   MAINTENANCE: 'MAINTENANCE',
+  /** Being evacuated (§9): responsive and trusted like UP, never a destination, its VMs being moved away. */
+  PREPARING_FOR_MAINTENANCE: 'PREPARING_FOR_MAINTENANCE',
 } as const;
 export type HostStatus = (typeof HostStatus)[keyof typeof HostStatus];
 export const HOST_STATUSES = Object.values(HostStatus);
 
 /** A host whose reports are believed as they come: it answers. */
 export const isResponsive = (status: HostStatus): boolean =>
-  status === HostStatus.UP || status === HostStatus.MAINTENANCE;
+  status === HostStatus.UP || status === HostStatus.MAINTENANCE || status === HostStatus.PREPARING_FOR_MAINTENANCE;
 
 export const MigrationState = {
+  /** Accepted, waiting for a free slot (docs/contract.md §8): no order sent, the VM runs UP on its host, not in the table. */
+  PENDING: 'PENDING',
   IN_PROGRESS: 'IN_PROGRESS',
   SUCCEEDED: 'SUCCEEDED',
   FAILED: 'FAILED',
@@ -56,6 +60,37 @@ export const MigrationState = {
 } as const;
 export type MigrationState = (typeof MigrationState)[keyof typeof MigrationState];
 export const MIGRATION_STATES = Object.values(MigrationState);
+
+/** A migration that has not decided yet: pending in the queue, or in flight in the table. */
+export const isCurrent = (state: MigrationState): boolean => state === MigrationState.PENDING || state === MigrationState.IN_PROGRESS;
+
+/** The scheduler starts evacuations first, then by the time a migration was accepted (docs/contract.md §8). */
+export const MigrationPriority = {
+  EVACUATION: 'EVACUATION',
+  NORMAL: 'NORMAL',
+} as const;
+export type MigrationPriority = (typeof MigrationPriority)[keyof typeof MigrationPriority];
+export const MIGRATION_PRIORITIES = Object.values(MigrationPriority);
+
+/** What holds back the decision of a migration in flight right now (docs/contract.md §10). */
+export const DecisionBlockerCode = {
+  SOURCE_NOT_HEARD: 'SOURCE_NOT_HEARD',
+  DESTINATION_NOT_HEARD: 'DESTINATION_NOT_HEARD',
+  SOURCE_UNRESPONSIVE: 'SOURCE_UNRESPONSIVE',
+  DESTINATION_UNRESPONSIVE: 'DESTINATION_UNRESPONSIVE',
+  SOURCE_NOT_CONFIRMED: 'SOURCE_NOT_CONFIRMED',
+  DESTINATION_DOWN_NOT_FRESH: 'DESTINATION_DOWN_NOT_FRESH',
+  PEER_UNKNOWN: 'PEER_UNKNOWN',
+  HOST_NOT_REGISTERED: 'HOST_NOT_REGISTERED',
+  RUNNING_ON_BOTH: 'RUNNING_ON_BOTH',
+  ABORT_ORDERED: 'ABORT_ORDERED',
+} as const;
+export type DecisionBlockerCode = (typeof DecisionBlockerCode)[keyof typeof DecisionBlockerCode];
+export const DECISION_BLOCKER_CODES = Object.values(DecisionBlockerCode);
+
+/** Who did what (docs/contract.md §10): the engine's own clock, and every caller in open mode. */
+export const ENGINE_ACTOR = 'engine';
+export const OPEN_ACTOR = 'open';
 
 /** Who chose a migration's destination: only an engine-chosen destination is rerun elsewhere (§4). */
 export const DestinationChoice = {
@@ -83,6 +118,16 @@ export const Cause = {
   CANCEL: 'CANCEL',
   RERUN: 'RERUN',
   START_TIMEOUT: 'START_TIMEOUT',
+  /** An evacuation (§9) changed its host's status or started a migration of it. */
+  EVACUATION: 'EVACUATION',
+  /** The scheduler started a pending migration, changed why it waits, or ended it without starting (docs/contract.md §8). */
+  SCHEDULER: 'SCHEDULER',
+  /** A pending migration waited longer than the queue timeout. */
+  QUEUE_TIMEOUT: 'QUEUE_TIMEOUT',
+  /** The source's progress did not rise within the progress timeout: the attempt is aborted. */
+  PROGRESS_TIMEOUT: 'PROGRESS_TIMEOUT',
+  /** The attempt did not complete within the completion timeout: it is aborted. */
+  COMPLETION_TIMEOUT: 'COMPLETION_TIMEOUT',
 } as const;
 export type Cause = (typeof Cause)[keyof typeof Cause];
 export const CAUSES = Object.values(Cause);
@@ -106,6 +151,14 @@ export const EventType = {
   HOST_RECOVERED: 'HOST_RECOVERED',
   VM_RUNNING_ON_BOTH_HOSTS: 'VM_RUNNING_ON_BOTH_HOSTS',
   REPORT_IGNORED: 'REPORT_IGNORED',
+  EVACUATION_STARTED: 'EVACUATION_STARTED',
+  EVACUATION_COMPLETED: 'EVACUATION_COMPLETED',
+  EVACUATION_FAILED: 'EVACUATION_FAILED',
+  EVACUATION_CANCELLED: 'EVACUATION_CANCELLED',
+  /** A migration waits for a free slot (docs/contract.md §8). */
+  MIGRATION_QUEUED: 'MIGRATION_QUEUED',
+  /** A deadline passed: the source is ordered to abort (docs/contract.md §8). */
+  MIGRATION_ABORTING: 'MIGRATION_ABORTING',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 export const EVENT_TYPES = Object.values(EventType);
@@ -132,6 +185,12 @@ export const EVENT_SEVERITY: Record<EventType, Severity> = {
   HOST_RECOVERED: Severity.INFO,
   VM_RUNNING_ON_BOTH_HOSTS: Severity.ERROR,
   REPORT_IGNORED: Severity.WARNING,
+  EVACUATION_STARTED: Severity.INFO,
+  EVACUATION_COMPLETED: Severity.INFO,
+  EVACUATION_FAILED: Severity.ERROR,
+  EVACUATION_CANCELLED: Severity.INFO,
+  MIGRATION_QUEUED: Severity.INFO,
+  MIGRATION_ABORTING: Severity.WARNING,
 };
 
 /** Exit reasons VDSM sends with DOWN; others are accepted as free text. */
@@ -156,9 +215,23 @@ export const ErrorCode = {
   NO_ELIGIBLE_HOST: 'NO_ELIGIBLE_HOST',
   HOST_NOT_NON_RESPONSIVE: 'HOST_NOT_NON_RESPONSIVE',
   STALE_REPORT: 'STALE_REPORT',
+  /** cancelEvacuation on a host with no running evacuation and no failed one holding it (§9). */
+  NOT_EVACUATING: 'NOT_EVACUATING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ERROR_CODES = Object.values(ErrorCode);
+
+/** Where an evacuation (§9) stands. */
+export const EvacuationState = {
+  IN_PROGRESS: 'IN_PROGRESS',
+  /** The host runs no VM: it is in MAINTENANCE. */
+  COMPLETED: 'COMPLETED',
+  /** Nothing of it is pending or in flight and VMs still run on the host (see its blockers). */
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type EvacuationState = (typeof EvacuationState)[keyof typeof EvacuationState];
+export const EVACUATION_STATES = Object.values(EvacuationState);
 
 /** The kinds of order a host agent receives on its command stream. */
 export const HostCommandKind = { MIGRATE: 'MIGRATE', CANCEL: 'CANCEL' } as const;

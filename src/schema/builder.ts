@@ -6,7 +6,23 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { DecisionRule } from '../domain/decision-table.js';
-import type { EngineEvent, Host, HostCommand, Migration, MigrationAttempt, Millis, Transition, UserError, Vm, VmState } from '../domain/model.js';
+import type {
+  DecisionBlocker,
+  EngineEvent,
+  Evacuation,
+  EvacuationBlocker,
+  EvacuationMove,
+  EvacuationPlan,
+  Host,
+  HostCommand,
+  Migration,
+  MigrationAttempt,
+  Millis,
+  Transition,
+  UserError,
+  Vm,
+  VmState,
+} from '../domain/model.js';
 import type { MigrationTable } from '../domain/table/table.js';
 import type { Delivery } from './errors.js';
 
@@ -44,6 +60,12 @@ export type TableView = Pick<
   | 'migrations'
   | 'entryOf'
   | 'vmsOnHost'
+  | 'currentMigrationOf'
+  | 'evacuation'
+  | 'evacuations'
+  | 'evacuationPlan'
+  | 'evacuateHost'
+  | 'cancelEvacuation'
   | 'eventLogAfter'
   | 'resolveCursor'
   | 'resolvePageCursor'
@@ -61,9 +83,17 @@ export type TableView = Pick<
  */
 export type HostOrder = HostCommand & { readonly epoch?: number | null };
 
+/** Who sends an operation, as the security layer established it (its credential's name; open mode). */
+export interface Caller {
+  readonly name: string;
+  readonly open: boolean;
+}
+
 export interface Context {
   readonly table: TableView;
   readonly feeds: Feeds;
+  /** Set by the security layer for every operation (HTTP, SSE and graphql-ws). */
+  readonly principal?: Caller | null;
 }
 
 export const builder = new SchemaBuilder<{
@@ -81,12 +111,17 @@ export const builder = new SchemaBuilder<{
     Host: Host;
     Migration: Migration;
     MigrationAttempt: MigrationAttempt;
+    DecisionBlocker: DecisionBlocker;
     Transition: Transition;
     Event: EngineEvent;
     DecisionRule: DecisionRule;
     Engine: TableView;
     HostCommand: HostOrder;
     UserError: UserError;
+    Evacuation: Evacuation;
+    EvacuationBlocker: EvacuationBlocker;
+    EvacuationPlan: EvacuationPlan;
+    EvacuationMove: EvacuationMove;
   };
   // Fields are non-null unless they say `nullable: true`: clients can rely on what is always there.
   DefaultFieldNullability: false;

@@ -57,7 +57,7 @@ export const pageCursor = (table: CursorReader, ordinal: number): string =>
   Buffer.from(formatCursor(table.epoch, ordinal), 'utf8').toString('base64url');
 
 /** The ordinal a page cursor of `list` stands for (0 without a cursor); throws the request error when it cannot be read. */
-export function readPageCursor(table: CursorReader, list: 'vms' | 'migrations', cursor: string | null | undefined): number {
+export function readPageCursor(table: CursorReader, list: 'vms' | 'migrations' | 'evacuations', cursor: string | null | undefined): number {
   if (cursor == null) return 0;
   const resolved = table.resolvePageCursor(list, Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!resolved.ok) throw cursorError(table, cursor, resolved.reason);

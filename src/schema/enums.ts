@@ -4,11 +4,14 @@
  */
 import {
   Cause,
+  DecisionBlockerCode,
   ErrorCode,
+  EvacuationState,
   EventType,
   FenceMethod,
   HostCommandKind,
   HostStatus,
+  MigrationPriority,
   MigrationState,
   ReportedVmStatus,
   Severity,
@@ -48,15 +51,43 @@ export const HostStatusEnum = enumFrom('HostStatus', HostStatus, 'The state of a
   NON_RESPONSIVE: 'It has not reported for the host timeout, or was reported so: its VMs are UNKNOWN and its migrations are stalled.',
   REBOOTING: 'Fenced successfully: rebooting, none of its VMs run. Its next report makes it UP.',
   MAINTENANCE: 'Keeps reporting and is trusted, but is never chosen as a destination.',
+  PREPARING_FOR_MAINTENANCE:
+    'Being evacuated (`evacuateHost`): responsive and trusted like UP, never a destination, its VMs being moved away. It becomes MAINTENANCE once it runs no VM.',
 });
 
-export const MigrationStateEnum = enumFrom('MigrationState', MigrationState, 'Where a migration stands: in progress, or its outcome.', {
+export const MigrationStateEnum = enumFrom('MigrationState', MigrationState, 'Where a migration stands: waiting in the queue, in progress, or its outcome.', {
+  PENDING:
+    'Accepted, waiting for a free slot (per-host and per-cluster limits, docs/contract.md §8): no order has been sent and the VM runs UP on its host; `waitingReason` says what it waits for.',
   IN_PROGRESS: 'In the migration table; no outcome decided yet.',
   SUCCEEDED: 'The source let the VM go and the destination runs it (seed row 2).',
-  FAILED: 'The VM still runs on the source and the destination does not run it (seed row 3), or the source never started.',
+  FAILED:
+    'The VM still runs on the source and the destination does not run it (seed row 3), the source never started, an aborted attempt failed, or a pending migration could not start (its VM left its host, no host is eligible any more, or the queue timeout passed).',
   VM_DOWN: 'Both sides report the VM down: the migration failed and the VM is down (seed row 1).',
-  CANCELLED: 'Cancelled on request; the VM runs on the source.',
+  CANCELLED: 'Cancelled on request; the VM runs on the source (a pending migration ends so at once: no order was sent).',
 });
+
+export const MigrationPriorityEnum = enumFrom('MigrationPriority', MigrationPriority, 'Which pending migrations the scheduler starts first.', {
+  EVACUATION: 'Moving VMs off a host being evacuated: started before every NORMAL migration.',
+  NORMAL: 'Started in the order migrations were accepted.',
+});
+
+export const DecisionBlockerCodeEnum = enumFrom(
+  'DecisionBlockerCode',
+  DecisionBlockerCode,
+  'Why a migration in flight is not decided yet (docs/contract.md §10): each code is one condition of the decision rules that does not hold right now.',
+  {
+    SOURCE_NOT_HEARD: 'The source host has not reported the VM in this attempt.',
+    DESTINATION_NOT_HEARD: 'The destination host has not reported the VM in this attempt.',
+    SOURCE_UNRESPONSIVE: 'The source host does not answer (NON_RESPONSIVE or REBOOTING, not fenced): its reports cannot be trusted.',
+    DESTINATION_UNRESPONSIVE: 'The destination host does not answer (NON_RESPONSIVE or REBOOTING, not fenced): its reports cannot be trusted.',
+    SOURCE_NOT_CONFIRMED: 'The source has not confirmed the attempt yet (reported MIGRATING_FROM or DOWN): it may not have received the order.',
+    DESTINATION_DOWN_NOT_FRESH: "Both report DOWN, but the destination's DOWN was heard before the source's: it may not have received the VM yet.",
+    PEER_UNKNOWN: 'A side of the migration is not known yet (an entry rebuilt from one side waits for its peer).',
+    HOST_NOT_REGISTERED: 'A side names a host that has not registered.',
+    RUNNING_ON_BOTH: 'Both hosts report the VM UP: nothing is decided until one side changes.',
+    ABORT_ORDERED: 'Transit ordered the source to abort (a deadline passed, or a cancel) and the source still reports MIGRATING_FROM.',
+  },
+);
 
 export const FenceMethodEnum = enumFrom('FenceMethod', FenceMethod, 'How a host was fenced.', {
   AUTOMATIC: 'By the fencing agent (power management), without an operator.',
@@ -75,6 +106,11 @@ export const TransitionCauseEnum = enumFrom('TransitionCause', Cause, 'Why a tra
   CANCEL: 'A `cancelMigration` request.',
   RERUN: 'A failed attempt is tried again on another host.',
   START_TIMEOUT: 'The source did not confirm the attempt within the migration start timeout.',
+  EVACUATION: 'An evacuation (`evacuateHost`, `cancelEvacuation`, or its end) changed its host status or started a migration of one of its VMs.',
+  SCHEDULER: 'The scheduler started a pending migration, changed why one waits, or ended one that can never start.',
+  QUEUE_TIMEOUT: 'A pending migration waited longer than the queue timeout.',
+  PROGRESS_TIMEOUT: "The source's progress did not rise within the progress timeout: the source is ordered to abort.",
+  COMPLETION_TIMEOUT: 'The attempt did not complete within the completion timeout: the source is ordered to abort.',
 });
 
 export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of event in the operator's log (after oVirt's audit log).", {
@@ -95,6 +131,12 @@ export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of even
   HOST_RECOVERED: 'A host responds again.',
   VM_RUNNING_ON_BOTH_HOSTS: 'Two hosts say they run the same VM: split brain.',
   REPORT_IGNORED: "A report was not applied (it contradicts the host's role, or comes from a third host).",
+  EVACUATION_STARTED: 'An evacuation of a host began: the host is PREPARING_FOR_MAINTENANCE.',
+  EVACUATION_COMPLETED: 'An evacuated host runs no VM any more: it is in MAINTENANCE.',
+  EVACUATION_FAILED: 'An evacuation has nothing left pending or in flight and VMs still run on the host (see its blockers).',
+  EVACUATION_CANCELLED: 'An evacuation was cancelled (`cancelEvacuation`, or the host set UP): its pending migrations are cancelled, the host is UP.',
+  MIGRATION_QUEUED: 'A migration waits for a free slot (PENDING); the message says for what.',
+  MIGRATION_ABORTING: 'A deadline of an attempt passed: the source is ordered to abort; the outcome follows from the reports.',
 });
 
 export const SeverityEnum = enumFrom('Severity', Severity, 'How urgently an operator should read an event.', {
@@ -108,14 +150,22 @@ export const ErrorCodeEnum = enumFrom('ErrorCode', ErrorCode, 'Why a mutation wa
   VM_NOT_FOUND: 'No VM with that id is known.',
   HOST_NOT_FOUND: 'No host with that id is known.',
   VM_NOT_UP: 'The VM is not UP, so it cannot be migrated.',
-  VM_ALREADY_MIGRATING: 'The VM is already in the migration table.',
-  NOT_MIGRATING: 'The VM or migration is not in the migration table.',
+  VM_ALREADY_MIGRATING: 'The VM already has a current migration: pending or in the migration table.',
+  NOT_MIGRATING: 'The VM or migration is neither pending nor in the migration table.',
   SAME_HOST: 'The destination is the host the VM runs on.',
-  HOST_NOT_UP: 'The host is not UP (or, for a source, not UP or MAINTENANCE).',
+  HOST_NOT_UP: 'The host is not UP (or, for a source or a host to evacuate, not UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE).',
   CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host; or `registerHost` would move a side of a migration in flight to another cluster.",
-  NO_ELIGIBLE_HOST: 'No host can take the VM: none is UP in its cluster besides its own.',
+  NO_ELIGIBLE_HOST: 'No host could ever take the VM: none is UP in its cluster besides its own (hosts that are merely full make it wait PENDING).',
   HOST_NOT_NON_RESPONSIVE: 'Only a NON_RESPONSIVE host can be fenced.',
   STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot: ignored whole.",
+  NOT_EVACUATING: 'The host has no running evacuation, nor a failed one keeping it PREPARING_FOR_MAINTENANCE.',
+});
+
+export const EvacuationStateEnum = enumFrom('EvacuationState', EvacuationState, 'Where an evacuation of a host stands.', {
+  IN_PROGRESS: 'Its VMs are being moved away; the host is PREPARING_FOR_MAINTENANCE (it waits while the host does not answer).',
+  COMPLETED: 'The host runs no VM: it is in MAINTENANCE.',
+  FAILED: 'Nothing of it is pending or in flight and VMs still run on the host; `blockers` says why each stays. The host stays PREPARING_FOR_MAINTENANCE until it is evacuated again or the evacuation is cancelled.',
+  CANCELLED: 'Cancelled: its pending migrations were cancelled, those in flight went on, the host is UP.',
 });
 
 export const HostCommandKindEnum = enumFrom('HostCommandKind', HostCommandKind, 'The kinds of order a host agent receives.', {

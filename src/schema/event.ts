@@ -15,6 +15,9 @@ builder.objectType('Event', {
     at: t.field({ type: 'DateTime', description: "When it happened, by the engine's clock.", resolve: (e) => e.at }),
     type: t.field({ type: EventTypeEnum, description: 'What happened.', resolve: (e) => e.type }),
     severity: t.field({ type: SeverityEnum, description: 'How urgently to read it.', resolve: (e) => e.severity }),
+    actor: t.exposeString('actor', {
+      description: 'Who caused it: the credential that sent the command (`open` in open mode), or `engine` for what the engine did by itself.',
+    }),
     message: t.exposeString('message', { description: 'What happened, in words, with the ids to follow up.' }),
     vmId: t.exposeID('vmId', { nullable: true, description: 'The VM it is about, if any.' }),
     hostId: t.exposeID('hostId', { nullable: true, description: 'The host it is about (the source, for a migration), if any.' }),

@@ -4,7 +4,7 @@
  */
 import { builder } from './builder.js';
 import { FenceMethodEnum, HostStatusEnum } from './enums.js';
-import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
+import { actorOf, ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 builder.objectType('Host', {
   description: 'A hypervisor running a host agent (oVirt calls it VDSM). Hosts register themselves with their first report.',
@@ -58,7 +58,7 @@ builder.relayMutationField(
   },
   {
     description: 'Registers a host (UP), or moves a known host to another cluster. A host also registers itself with its first report.',
-    resolve: (_root, { input }, { table }) => payloadOf(table.registerHost(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.registerHost(input, actorOf(context))),
   },
   {
     description: 'Result of `registerHost`.',
@@ -85,7 +85,7 @@ builder.relayMutationField(
   {
     description:
       'Sets a host status: an operator puts a host into MAINTENANCE and back to UP, or reports it NON_RESPONSIVE. A NON_RESPONSIVE or REBOOTING host becomes UP only by reporting.',
-    resolve: (_root, { input }, { table }) => payloadOf(table.reportHostStatus(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.reportHostStatus(input, actorOf(context))),
   },
   {
     description: 'Result of `reportHostStatus`.',
@@ -110,7 +110,7 @@ builder.relayMutationField(
   {
     description:
       "Reports the result of fencing a NON_RESPONSIVE host. On success the host is REBOOTING, its side of each migration is DOWN (trustworthy) and each is decided again, and its other VMs are DOWN. On failure only an event is logged.",
-    resolve: (_root, { input }, { table }) => payloadOf(table.reportFenceResult(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.reportFenceResult(input, actorOf(context))),
   },
   {
     description: 'Result of `reportFenceResult`.',

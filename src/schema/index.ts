@@ -10,11 +10,16 @@ import './vm-report.js';
 import './host.js';
 import './migration.js';
 import './migration-attempt.js';
+import './decision-blocker.js';
 import './transition.js';
 import './event.js';
 import './decision-rule.js';
 import './engine.js';
 import './host-command.js';
+import './evacuation.js';
+import './evacuation-blocker.js';
+import './evacuation-plan.js';
+import './evacuation-move.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

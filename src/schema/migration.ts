@@ -5,8 +5,8 @@
 import type { Migration, Vm } from '../domain/model.js';
 import { builder, type TableView } from './builder.js';
 import { connection, pageCursor, pageSize, readPageCursor } from './cursors.js';
-import { MigrationStateEnum, ReportedVmStatusEnum, VmLocationEnum, VmStatusEnum } from './enums.js';
-import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
+import { MigrationPriorityEnum, MigrationStateEnum, ReportedVmStatusEnum, VmLocationEnum, VmStatusEnum } from './enums.js';
+import { actorOf, ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 /** A migration's VM: the table never forgets a VM it has a migration of. */
 function vmOf(table: TableView, migration: Migration): Vm {
@@ -17,7 +17,7 @@ function vmOf(table: TableView, migration: Migration): Vm {
 
 builder.objectType('Migration', {
   description:
-    'A live migration of a VM from a source host to a destination host: its entry in the migration table while in progress, then its outcome (kept for the history limit). A rerun keeps the `id` and raises `attempt`.',
+    'A live migration of a VM from a source host to a destination host: PENDING in the queue until the limits let it start, its entry in the migration table while in progress, then its outcome (kept for the history limit). A rerun keeps the `id` and raises `attempt`.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable id of the migration, kept across its attempts.' }),
     vmId: t.exposeID('vmId', { description: 'Id of the migrating VM.' }),
@@ -37,13 +37,13 @@ builder.objectType('Migration', {
     destinationHostId: t.field({
       type: 'ID',
       nullable: true,
-      description: "Id of the current attempt's destination host; null while not known.",
+      description: "Id of the current attempt's destination host; null while not known, and while PENDING with an automatic destination (it is chosen when the attempt starts).",
       resolve: (m) => m.destination.hostId,
     }),
     destination: t.field({
       type: 'Host',
       nullable: true,
-      description: "The current attempt's destination host; null while not known or not registered.",
+      description: "The current attempt's destination host; null while not known or not registered, and while PENDING with an automatic destination.",
       resolve: (m, _args, { table }) => (m.destination.hostId === null ? null : table.host(m.destination.hostId)),
     }),
     sourceReport: t.field({
@@ -65,18 +65,46 @@ builder.objectType('Migration', {
       description: 'Where the VM runs relative to the migration; null when it runs nowhere (VM_DOWN).',
       resolve: (m) => m.location,
     }),
-    state: t.field({ type: MigrationStateEnum, description: 'In progress, or the outcome.', resolve: (m) => m.state }),
+    state: t.field({ type: MigrationStateEnum, description: 'Pending, in progress, or the outcome.', resolve: (m) => m.state }),
+    priority: t.field({
+      type: MigrationPriorityEnum,
+      description: 'Evacuations start before every other pending migration; others start in the order they were accepted.',
+      resolve: (m) => m.priority,
+    }),
+    waitingReason: t.exposeString('waitingReason', {
+      nullable: true,
+      description: 'What a PENDING migration waits for, in words ("host-a has 2 of 2 outgoing migrations", "no eligible destination has a free incoming slot", "cluster c1 has 5 of 5 migrations in flight"); null unless PENDING.',
+    }),
+    abortReason: t.exposeString('abortReason', {
+      nullable: true,
+      description:
+        'Why Transit ordered the source to abort the current (or last) attempt: a progress or completion deadline passed; null when it did not. The outcome still comes from both hosts\' reports: FAILED (not rerun) when the VM stays on the source, SUCCEEDED if it arrived anyway.',
+    }),
+    blockedBy: t.field({
+      type: ['DecisionBlocker'],
+      description:
+        'For a migration in flight, every reason that holds its decision back right now. Empty when the pair of reports simply says "in progress" (seed rows 4–8) with nothing else pending, while PENDING (see `waitingReason`), and once decided.',
+      resolve: (m) => m.blockedBy,
+    }),
     stalled: t.exposeBoolean('stalled', {
       description: 'Frozen: a side is not responding, not registered or not known, so nothing can be decided.',
     }),
     stalledReason: t.exposeString('stalledReason', { nullable: true, description: 'Which host stalls it and why; null when not stalled.' }),
     cancelRequested: t.exposeBoolean('cancelRequested', { description: 'A cancel was asked; a failure then ends it CANCELLED, without a rerun.' }),
     attempt: t.exposeInt('attempt', { description: 'Number of the current (or last) attempt, from 1.' }),
-    attempts: t.field({ type: ['MigrationAttempt'], description: 'Every attempt, oldest first.', resolve: (m) => m.attempts }),
+    attempts: t.field({
+      type: ['MigrationAttempt'],
+      description: 'Every attempt that left the queue, oldest first (a PENDING migration has not started its current `attempt` yet).',
+      resolve: (m) => m.attempts,
+    }),
     progress: t.exposeFloat('progress', { nullable: true, description: "Pre-copy progress of the current attempt, 0–100, as the source reports it; null before it does." }),
-    startedAt: t.field({ type: 'DateTime', description: 'When the migration entered the table.', resolve: (m) => m.startedAt }),
-    endedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the outcome was decided; null while in progress.', resolve: (m) => m.endedAt }),
-    reason: t.exposeString('reason', { nullable: true, description: 'Why it ended as it did, in words; null while in progress.' }),
+    startedAt: t.field({
+      type: 'DateTime',
+      description: 'When the migration was accepted (or found in a report); each attempt says when it left the queue.',
+      resolve: (m) => m.startedAt,
+    }),
+    endedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the outcome was decided; null while pending or in progress.', resolve: (m) => m.endedAt }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it ended as it did, in words; null while pending or in progress.' }),
   }),
 });
 
@@ -95,7 +123,7 @@ builder.queryFields((t) => ({
   }),
   migrations: t.field({
     type: MigrationConnection,
-    description: 'Migrations in flight and recently decided, filtered, a page at a time, in the order they entered the table.',
+    description: 'Migrations pending, in flight and recently decided, filtered, a page at a time, in the order they were accepted.',
     args: {
       state: t.arg({ type: MigrationStateEnum, description: 'Only migrations in this state.' }),
       vmId: t.arg.id({ description: 'Only migrations of this VM.' }),
@@ -115,18 +143,25 @@ builder.relayMutationField(
     inputFields: (t) => ({
       vmId: t.id({ required: true, description: 'The VM to migrate; it must be UP on a responsive host (UP or MAINTENANCE).' }),
       destinationHostId: t.id({
-        description: "Where to; it must be UP, in the VM's cluster, and not its host. When not given Transit chooses, and reruns on another host after a failure.",
+        description:
+          "Where to; it must be UP, in the VM's cluster, and not its host. When not given Transit chooses when the attempt starts (among eligible hosts below their incoming limit), and reruns on another host after a failure.",
       }),
     }),
   },
   {
-    description: "Starts a live migration: adds the VM's entry to the migration table and orders the source host agent to migrate it (`hostCommands`).",
-    resolve: (_root, { input }, { table }) => payloadOf(table.migrateVm(input)),
+    description:
+      "Accepts a live migration. When the limits allow (outgoing and incoming per host, per cluster), it starts at once: the VM's entry joins the migration table and the source host agent is ordered to migrate it (`hostCommands`). Otherwise it waits PENDING, with `waitingReason`, and starts as soon as a slot frees (MIGRATION_QUEUED). Refused with NO_ELIGIBLE_HOST only when no host could ever take the VM.",
+    resolve: (_root, { input }, context) => payloadOf(context.table.migrateVm(input, actorOf(context))),
   },
   {
     description: 'Result of `migrateVm`.',
     outputFields: (t) => ({
-      migration: t.field({ type: 'Migration', nullable: true, description: 'The migration started; null when refused.', resolve: (payload) => payload.result }),
+      migration: t.field({
+        type: 'Migration',
+        nullable: true,
+        description: 'The migration accepted: IN_PROGRESS when it started, PENDING when it waits; null when refused.',
+        resolve: (payload) => payload.result,
+      }),
       errors: t.field({ type: ['UserError'], description: ERRORS_DESCRIPTION, resolve: (payload) => payload.errors }),
     }),
   },
@@ -137,14 +172,14 @@ builder.relayMutationField(
   {
     description: 'Input of `cancelMigration`: exactly one of `vmId` and `migrationId`.',
     inputFields: (t) => ({
-      vmId: t.id({ description: 'The migrating VM.' }),
-      migrationId: t.id({ description: 'The migration in progress.' }),
+      vmId: t.id({ description: 'The VM whose current migration (pending or in progress) to cancel.' }),
+      migrationId: t.id({ description: 'The migration, pending or in progress.' }),
     }),
   },
   {
     description:
-      'Asks the source to abort a migration in progress. It ends CANCELLED when the VM is seen still on the source (SUCCEEDED if it arrived anyway). Asking twice is not an error.',
-    resolve: (_root, { input }, { table }) => payloadOf(table.cancelMigration(input)),
+      'Cancels a migration that has not decided. A PENDING one ends CANCELLED at once (no order was ever sent). For one in progress the source is ordered to abort: it ends CANCELLED when the VM is seen still on the source (SUCCEEDED if it arrived anyway). Asking twice is not an error.',
+    resolve: (_root, { input }, context) => payloadOf(context.table.cancelMigration(input, actorOf(context))),
   },
   {
     description: 'Result of `cancelMigration`.',

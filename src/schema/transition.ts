@@ -14,6 +14,10 @@ builder.objectType('Transition', {
     }),
     at: t.field({ type: 'DateTime', description: "When it happened, by the engine's clock.", resolve: (tr) => tr.at }),
     cause: t.field({ type: TransitionCauseEnum, description: 'Why it happened.', resolve: (tr) => tr.cause }),
+    actor: t.exposeString('actor', {
+      description:
+        'Who caused it: the name of the credential that sent the command (`open` in open mode), including what the scheduler, a rerun or a fence did while applying it; `engine` for what the engine did by itself (timeouts, queue starts on a tick).',
+    }),
     vmId: t.exposeID('vmId', { nullable: true, description: 'The VM that changed; null for a change of a host.' }),
     hostId: t.exposeID('hostId', { nullable: true, description: 'The host the change is about or came from.' }),
     hostIds: t.exposeIDList('hostIds', { description: 'Every host the change concerns (what `hostId` filters on).' }),

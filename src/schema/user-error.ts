@@ -3,7 +3,8 @@
  * carries the changed object (null when refused) and `errors` (empty when it succeeded).
  */
 import type { Outcome, UserError as DomainUserError } from '../domain/model.js';
-import { builder } from './builder.js';
+import { OPEN_ACTOR } from '../domain/vocabulary.js';
+import { builder, type Context } from './builder.js';
 import { ErrorCodeEnum } from './enums.js';
 
 builder.objectType('UserError', {
@@ -28,3 +29,14 @@ export const payloadOf = <T>(outcome: Outcome<T>): Payload<T> =>
   outcome.ok ? { result: outcome.value, errors: [] } : { result: null, errors: outcome.errors };
 
 export const ERRORS_DESCRIPTION = 'Why the mutation was refused; empty when it succeeded. A refused mutation changed nothing.';
+
+/**
+ * Who a mutation is done by, for the table's commands (docs/contract.md §10): the credential's
+ * name, or `open` in open mode. Authorization refuses every operation without a principal, so
+ * `unknown` never reaches a command in practice.
+ */
+export const actorOf = (context: Context): string => {
+  const principal = context.principal;
+  if (principal == null) return 'unknown';
+  return principal.open ? OPEN_ACTOR : principal.name;
+};

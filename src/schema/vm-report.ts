@@ -1,7 +1,7 @@
 /** `VmReportInput` and `reportVmStatuses`: a host agent's batch of reports about its VMs. */
 import { builder } from './builder.js';
 import { ReportedVmStatusEnum } from './enums.js';
-import { ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
+import { actorOf, ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
 const VmReportInput = builder.inputType('VmReportInput', {
   description: 'What one host says about one VM.',
@@ -11,6 +11,10 @@ const VmReportInput = builder.inputType('VmReportInput', {
     progress: t.float({ description: 'Pre-copy progress, 0–100; only with MIGRATING_FROM.' }),
     exitReason: t.string({ description: 'Why the VM stopped (`NORMAL`, `MIGRATION_SUCCEEDED`, `MIGRATION_FAILED`, `ERROR`, ...); only with DOWN.' }),
     peerHostId: t.id({ description: 'The other side of the migration; only with MIGRATING_FROM or MIGRATING_TO.' }),
+    memoryMiB: t.int({
+      description:
+        "The VM's memory, in MiB (with any status). A migration's completion deadline is the completion timeout per GiB times this (at least 2 GiB, as when it is not given).",
+    }),
   }),
 });
 
@@ -33,7 +37,7 @@ builder.relayMutationField(
   {
     description:
       "Applies a host's reports about its VMs: each VM's status and location follow, and migrations are decided from both sides' reports (the decision table). Refused whole, changing nothing, when any report is invalid or the batch is stale.",
-    resolve: (_root, { input }, { table }) => payloadOf(table.reportVmStatuses(input)),
+    resolve: (_root, { input }, context) => payloadOf(context.table.reportVmStatuses(input, actorOf(context))),
   },
   {
     description: 'Result of `reportVmStatuses`.',

@@ -24,8 +24,12 @@ builder.objectType('Vm', {
     migration: t.field({
       type: 'Migration',
       nullable: true,
-      description: 'Its entry in the migration table; null when it is not migrating.',
-      resolve: (vm, _args, { table }) => table.entryOf(vm.id),
+      description: 'Its current migration: PENDING in the queue or IN_PROGRESS in the migration table; null when it has none.',
+      resolve: (vm, _args, { table }) => table.currentMigrationOf(vm.id),
+    }),
+    memoryMiB: t.exposeInt('memoryMiB', {
+      nullable: true,
+      description: 'Its memory, in MiB, as a host last reported it; sizes the completion deadline of its migrations. Null while none did.',
     }),
   }),
 });

@@ -4,7 +4,12 @@
  * - FAILED / CANCELLED: it did not (the VM stayed on the source, or the order never started).
  * - VM_DOWN: the VM really runs nowhere.
  * And, once the fleet is quiet, Transit's table agrees with the truth for every VM.
+ *
+ * From the transitions alone it also checks the scheduler (docs/contract.md §8): no attempt Transit
+ * started ever took a host or a cluster past its limit, and every attempt Transit aborted got a
+ * CANCEL order on its source host.
  */
+import type { TransitionView } from './operations.js';
 import type { SimWorld } from './world.js';
 
 export interface DecidedAttempt {
@@ -26,8 +31,33 @@ export interface VmView {
 
 export class OutcomeChecker {
   private readonly verdicts = new Map<string, DecidedAttempt>();
+  /** What contradicts docs/contract.md §9 in what Transit did with evacuations, in words. */
+  readonly evacuationProblems: string[] = [];
+  /** Evacuations seen to complete (their host became MAINTENANCE), each checked against the truth. */
+  evacuationsChecked = 0;
 
   constructor(private readonly world: SimWorld) {}
+
+  /** Transit says the host's evacuation completed: the host must really run no VM, nor send or receive one. */
+  evacuationCompleted(hostId: string): void {
+    this.evacuationsChecked++;
+    const occupants = this.world.occupantsOf(hostId);
+    if (occupants.length > 0) this.evacuationProblems.push(`host ${hostId} completed its evacuation, but really runs ${occupants.join(', ')}`);
+  }
+
+  /**
+   * Transit started an attempt towards `destination`, whose status the stream last showed as
+   * `status` (undefined: no change seen since the observer subscribed, when every host was UP or
+   * registering): only an UP host may receive.
+   */
+  attemptStarted(migrationId: string, attempt: number, destination: string, status: string | undefined): void {
+    if (status !== undefined && status !== 'UP') this.evacuationProblems.push(`${migrationId} attempt ${attempt} was started towards ${destination}, which was ${status}`);
+  }
+
+  /** Moments more migrations were really under way than Transit's limits allow. */
+  limitProblems(): string[] {
+    return [...this.world.overLimit];
+  }
 
   /** Records a decided attempt (each attempt once; a repeat must agree). */
   record(attempt: DecidedAttempt): void {
@@ -101,5 +131,89 @@ export class OutcomeChecker {
       if (same && hosts.startedAt <= verdict.startedAt) found = k;
     }
     return found === undefined ? undefined : this.world.outcomes.get(found);
+  }
+}
+
+/** The limits the engine runs with (0: none), as its settings name them. */
+export interface LimitsView {
+  readonly maxOutgoingPerHost: number;
+  readonly maxIncomingPerHost: number;
+  readonly maxPerCluster: number;
+}
+
+interface AttemptInFlight {
+  readonly attempt: number;
+  readonly source: string | null;
+  readonly destination: string | null;
+}
+
+/**
+ * Follows the attempts in flight from the transitions stream and checks, each time Transit starts
+ * one itself (any cause but a host's report, which is how a migration Transit did not start is
+ * found), that its source, destination and cluster are within the limits counting everything in
+ * flight, found ones included: Transit counts them too before it starts anything.
+ */
+export class SchedulingWatch {
+  private readonly inFlight = new Map<string, AttemptInFlight>();
+  private readonly aborted = new Map<string, string>();
+  readonly violations: string[] = [];
+  /** Engine-started attempts checked, and the most in flight at once seen. */
+  starts = 0;
+  peakInFlight = 0;
+  /** Migrations seen waiting in the queue. */
+  readonly queued = new Set<string>();
+
+  constructor(
+    private readonly limits: LimitsView,
+    private readonly clusterOf: (hostId: string) => string | undefined,
+  ) {}
+
+  /** The engine restarted: its table is empty; the stream starts over. */
+  reset(): void {
+    this.inFlight.clear();
+  }
+
+  observe(t: TransitionView): void {
+    const m = t.migration;
+    if (m === null) return;
+    if (m.abortReason !== null) this.aborted.set(`${m.id}/${m.attempt}`, m.abortReason);
+    if (m.state === 'PENDING') this.queued.add(m.id);
+    if (m.state !== 'IN_PROGRESS') {
+      this.inFlight.delete(m.id);
+      return;
+    }
+    const before = this.inFlight.get(m.id);
+    const now: AttemptInFlight = { attempt: m.attempt, source: m.source?.id ?? null, destination: m.destination?.id ?? null };
+    this.inFlight.set(m.id, now);
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight.size);
+    const started = before === undefined || before.attempt !== m.attempt;
+    if (started && t.cause !== 'HOST_REPORT') this.checkStart(t, m.id, now);
+  }
+
+  /** Attempts Transit aborted whose source never received the CANCEL order. */
+  abortsWithoutCancel(world: SimWorld): string[] {
+    return [...this.aborted].filter(([key]) => !world.cancelOrders.has(key)).map(([key, reason]) => `${key} aborted (${reason}) but its source got no CANCEL order`);
+  }
+
+  get abortedAttempts(): number {
+    return this.aborted.size;
+  }
+
+  private checkStart(t: TransitionView, migrationId: string, started: AttemptInFlight): void {
+    this.starts++;
+    const all = [...this.inFlight.values()];
+    const cluster = started.source === null ? undefined : this.clusterOf(started.source);
+    const over = (what: string, count: number, limit: number) => {
+      if (limit > 0 && count > limit) this.violations.push(`${t.cursor}: ${what} had ${count} in flight (limit ${limit}) when ${migrationId} attempt ${started.attempt} started`);
+    };
+    if (started.source !== null) over(`${started.source} outgoing`, all.filter((a) => a.source === started.source).length, this.limits.maxOutgoingPerHost);
+    if (started.destination !== null) over(`${started.destination} incoming`, all.filter((a) => a.destination === started.destination).length, this.limits.maxIncomingPerHost);
+    if (cluster !== undefined) {
+      const inCluster = all.filter((a) => {
+        const host = a.source ?? a.destination;
+        return host !== null && this.clusterOf(host) === cluster;
+      }).length;
+      over(`cluster ${cluster}`, inCluster, this.limits.maxPerCluster);
+    }
   }
 }

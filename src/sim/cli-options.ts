@@ -20,8 +20,14 @@ export const FLEET_HELP = `Fleet options (defaults in brackets):
   --fence-fail P            chance a fence fails [${d.faults.fenceFailure}]
   --duplicate P             chance a report batch is delivered twice [${d.faults.duplicateReport}]
   --reorder P               chance a report batch is delivered after the next [${d.faults.reorderReport}]
+  --non-converging P        chance a migration never converges (stalls or crawls; only a deadline ends it) [${d.faults.nonConverging}]
+  --max-outgoing N          the engine's TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST, for the checker [${d.limits.maxOutgoingPerHost}]
+  --max-incoming N          the engine's TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST, for the checker [${d.limits.maxIncomingPerHost}]
+  --max-per-cluster N       the engine's TRANSIT_MAX_MIGRATIONS_PER_CLUSTER, for the checker [${d.limits.maxPerCluster}]
   --fence-after-ms MS       how long a hung host waits for the fencing agent [${d.fenceAfterMs}]
   --reboot-ms MS            how long a fenced host takes to boot again [${d.rebootMs}]
+  --evacuations R           hosts put into maintenance by evacuation per minute (0: none) [${d.evacuationsPerMinute}]
+  --maintenance-ms MS       how long an evacuated host stays in maintenance before it is put back [${d.maintenanceMs}]
   --no-faults               turn every fault off
   -h, --help                this text`;
 
@@ -41,8 +47,14 @@ export const FLEET_ARGS = {
   'fence-fail': { type: 'string' },
   duplicate: { type: 'string' },
   reorder: { type: 'string' },
+  'non-converging': { type: 'string' },
+  'max-outgoing': { type: 'string' },
+  'max-incoming': { type: 'string' },
+  'max-per-cluster': { type: 'string' },
   'fence-after-ms': { type: 'string' },
   'reboot-ms': { type: 'string' },
+  evacuations: { type: 'string' },
+  'maintenance-ms': { type: 'string' },
   'no-faults': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,6 +84,9 @@ export function parseFleetArgs(argv: string[], extra: NonNullable<ParseArgsConfi
     fullReportIntervalMs: number(v, 'full-report-ms', d.fullReportIntervalMs, { min: 100 }),
     fenceAfterMs: number(v, 'fence-after-ms', d.fenceAfterMs),
     rebootMs: number(v, 'reboot-ms', d.rebootMs),
+    // An operator's doing, not a fault: --no-faults leaves it on.
+    evacuationsPerMinute: number(v, 'evacuations', d.evacuationsPerMinute),
+    maintenanceMs: number(v, 'maintenance-ms', d.maintenanceMs),
     faults: {
       migrationFailure: p('fail', d.faults.migrationFailure),
       cancel: p('cancel', d.faults.cancel),
@@ -80,6 +95,12 @@ export function parseFleetArgs(argv: string[], extra: NonNullable<ParseArgsConfi
       fenceFailure: p('fence-fail', d.faults.fenceFailure),
       duplicateReport: p('duplicate', d.faults.duplicateReport),
       reorderReport: p('reorder', d.faults.reorderReport),
+      nonConverging: p('non-converging', d.faults.nonConverging),
+    },
+    limits: {
+      maxOutgoingPerHost: number(v, 'max-outgoing', d.limits.maxOutgoingPerHost),
+      maxIncomingPerHost: number(v, 'max-incoming', d.limits.maxIncomingPerHost),
+      maxPerCluster: number(v, 'max-per-cluster', d.limits.maxPerCluster),
     },
   };
   return { fleet, values: v };

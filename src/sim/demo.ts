@@ -15,7 +15,8 @@ import { StatusLine } from './status-line.js';
 const USAGE = `Usage: npm run demo -- [options]
 
 Starts Transit (HOST, PORT and TRANSIT_* settings from the environment, as npm start) with a
-simulated fleet attached: host agents, automation starting migrations, faults, a fencing agent.
+simulated fleet attached: host agents, automation starting migrations, faults, a fencing agent,
+and an operator who evacuates hosts for maintenance and brings them back.
   --restart-every S         restart the engine every S seconds (0: never) [0]
 ${FLEET_HELP}`;
 
@@ -24,7 +25,7 @@ const SUBSCRIPTION = `subscription Live {
     cursor at cause vmId hostId
     from { status hostId }
     to { status hostId location }
-    migration { id state attempt progress stalled stalledReason source { id } destination { id } }
+    migration { id state priority waitingReason attempt progress stalled abortReason blockedBy { code hostId } source { id } destination { id } }
   }
 }`;
 
@@ -46,10 +47,15 @@ async function main(): Promise<void> {
   console.log(`Dashboard: ${new URL('/', url).href}`);
   if (config.credentialsFile === null) console.warn(OPEN_MODE_WARNING);
   const pinned = { ...config, port }; // a restarted engine comes back on the same port
-  const fleet = new Fleet({ ...options, url });
+  // The checker holds the engine to the limits it really runs with.
+  const limits = { maxOutgoingPerHost: config.maxOutgoingMigrationsPerHost, maxIncomingPerHost: config.maxIncomingMigrationsPerHost, maxPerCluster: config.maxMigrationsPerCluster };
+  const fleet = new Fleet({ ...options, url, limits });
   await Promise.all([fleet.start(), app.prepareDashboard()]);
 
-  console.log(`Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}.`);
+  console.log(
+    `Transit is serving ${url} with a simulated fleet: ${options.hosts} hosts in ${options.clusters} clusters, ${options.vms} VMs, seed ${options.seed}; ` +
+      `an operator evacuates ${options.evacuationsPerMinute} host(s) a minute for maintenance.`,
+  );
   console.log(`Open the dashboard at ${new URL('/', url).href}, or GraphiQL at ${url} and paste this subscription to watch every transition live:\n\n${SUBSCRIPTION}\n`);
   console.log('The summary counts migrations (failed: migrations that ended FAILED; attempts failed: every failed attempt, rerun or not).');
   const status = new StatusLine(fleet);

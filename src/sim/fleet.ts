@@ -8,8 +8,9 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HostAgent } from '../agent/agent.js';
 import type { MigrationOrder } from '../agent/hypervisor.js';
-import { OutcomeChecker, type VmView } from './checker.js';
+import { OutcomeChecker, SchedulingWatch, type LimitsView, type VmView } from './checker.js';
 import { faultyDelivery, type DeliveryStats } from './faults.js';
+import { MaintenanceOperator } from './maintenance.js';
 import { graphqlHttp, type GraphQLRequest } from '../agent/graphql-http.js';
 import {
   CANCEL_MIGRATION,
@@ -20,8 +21,10 @@ import {
   REPORT_HOST_STATUS,
   TRANSITIONS,
   SPLIT_BRAIN_EVENTS,
+  RUNNING_EVACUATIONS,
   VMS_PAGE,
   type EventsPage,
+  type RunningEvacuationsPage,
   type InFlightPage,
   type TransitionView,
   type VmsPage,
@@ -56,6 +59,12 @@ export interface FleetOptions {
   readonly fenceAfterMs: number;
   /** How long a fenced host takes to boot again, in ms. */
   readonly rebootMs: number;
+  /** Hosts the operator puts into maintenance by evacuation per minute (docs/contract.md §9). */
+  readonly evacuationsPerMinute: number;
+  /** How long a host stays in maintenance before it is put back into service, in ms. */
+  readonly maintenanceMs: number;
+  /** The limits the engine runs with (its TRANSIT_MAX_* settings), for the checker. */
+  readonly limits: LimitsView;
   readonly onError?: (error: unknown) => void;
   /** Prefix of every host and VM id, so that runs against the same Transit never share an id (`npm run simulate` draws one). */
   readonly idPrefix?: string;
@@ -80,6 +89,8 @@ export interface FaultRates {
   readonly duplicateReport: number;
   /** Chance a report batch is delivered after the next one. */
   readonly reorderReport: number;
+  /** Chance a started migration never converges (its progress stalls, or crawls short of 100): only Transit's deadlines end it. */
+  readonly nonConverging: number;
 }
 
 export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
@@ -93,6 +104,9 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
   fullReportIntervalMs: 2_000,
   fenceAfterMs: 3_000,
   rebootMs: 4_000,
+  evacuationsPerMinute: 2,
+  maintenanceMs: 10_000,
+  limits: { maxOutgoingPerHost: 2, maxIncomingPerHost: 2, maxPerCluster: 5 },
   faults: {
     migrationFailure: 0.15,
     cancel: 0.05,
@@ -101,6 +115,7 @@ export const DEFAULT_FLEET: Omit<FleetOptions, 'url'> = {
     fenceFailure: 0.25,
     duplicateReport: 0.05,
     reorderReport: 0.05,
+    nonConverging: 0.03,
   },
 };
 
@@ -123,7 +138,16 @@ export interface FleetSummary {
   fences: number;
   fenceFailures: number;
   engineRestarts: number;
+  /** Migrations seen waiting in the queue (PENDING). */
+  queued: number;
+  /** Attempts Transit aborted after a deadline passed. */
+  aborted: number;
+  /** Attempts that never converge, as the simulator drew them. */
+  nonConverging: number;
   delivery: DeliveryStats;
+  evacuationsRunning: number;
+  evacuationsCompleted: number;
+  evacuationsFailed: number;
 }
 
 /** What a quiet fleet still disagrees on; every list empty means Transit tells the truth. */
@@ -136,6 +160,12 @@ export interface FleetVerdict {
   readonly undecided: string[];
   /** VM_RUNNING_ON_BOTH_HOSTS events: no VM really ran on two hosts. */
   readonly splitBrain: string[];
+  /** Evacuations still running, with what holds each back. */
+  readonly evacuating: string[];
+  /** Attempts Transit started beyond a host's or a cluster's limit, seen in the transitions. */
+  readonly limitViolations: string[];
+  /** Attempts Transit aborted whose source got no CANCEL order. */
+  readonly abortsWithoutCancel: string[];
 }
 
 const STEP_MS = 100;
@@ -168,10 +198,19 @@ function failover(urls: readonly string[], headers: Record<string, string>): Gra
   } as GraphQLRequest;
 }
 
+/** Causes of the transition that starts an attempt Transit ordered (discovered ones start in a report). */
+const STARTING_CAUSES = new Set(['MIGRATE_COMMAND', 'SCHEDULER', 'EVACUATION', 'RERUN']);
+
 export class Fleet {
   readonly world: SimWorld;
   readonly checker: OutcomeChecker;
+  readonly scheduling: SchedulingWatch;
   readonly summary: FleetSummary;
+  /** The operator who evacuates hosts for maintenance and brings them back. */
+  readonly maintenance: MaintenanceOperator;
+  /** Each host's status as the transitions stream last showed it (attempts may start only towards UP ones). */
+  private readonly hostStatus = new Map<string, string>();
+  private readonly startsChecked = new Set<string>();
   private readonly random: Random;
   private readonly gql: GraphQLRequest;
   private readonly agents = new Map<string, HostAgent>();
@@ -194,11 +233,22 @@ export class Fleet {
 
   constructor(private readonly options: FleetOptions) {
     this.random = seededRandom(options.seed);
-    this.world = new SimWorld(this.random, { progressPerSecond: options.progressPerSecond, migrationFailure: options.faults.migrationFailure });
+    this.world = new SimWorld(this.random, {
+      progressPerSecond: options.progressPerSecond,
+      migrationFailure: options.faults.migrationFailure,
+      nonConverging: options.faults.nonConverging,
+    });
+    this.world.limits = { outgoingPerHost: options.limits.maxOutgoingPerHost, incomingPerHost: options.limits.maxIncomingPerHost, perCluster: options.limits.maxPerCluster };
     this.checker = new OutcomeChecker(this.world);
     const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     this.urls = options.urls !== undefined && options.urls.length > 0 ? options.urls : [options.url];
     this.gql = this.urls.length === 1 ? graphqlHttp(options.url, { headers }) : failover(this.urls, headers);
+    this.scheduling = new SchedulingWatch(options.limits, (hostId) => this.world.hosts.get(hostId)?.cluster);
+    this.maintenance = new MaintenanceOperator(this.gql, this.world, this.random, {
+      evacuationsPerMinute: options.evacuationsPerMinute,
+      maintenanceMs: options.maintenanceMs,
+      onError: options.onError,
+    });
     this.summary = {
       started: 0,
       refused: 0,
@@ -216,7 +266,13 @@ export class Fleet {
       fences: 0,
       fenceFailures: 0,
       engineRestarts: 0,
+      queued: 0,
+      aborted: 0,
+      nonConverging: 0,
       delivery: { duplicated: 0, reordered: 0 },
+      evacuationsRunning: 0,
+      evacuationsCompleted: 0,
+      evacuationsFailed: 0,
     };
   }
 
@@ -238,21 +294,29 @@ export class Fleet {
       const problem = answer.errors?.[0] ?? answer.data?.registerHost.errors[0];
       if (problem !== undefined) throw new RefusedError(`Transit refused to register ${this.hostId(i)} (HTTP ${answer.status}): ${problem.message}`, answer.status);
     }
-    for (let i = 0; i < vms; i++) this.world.addVm(this.vmId(i), this.hostId(i % hosts));
+    // 2, 3 and 4 GiB in turn: the completion deadline scales with the memory the agents report.
+    for (let i = 0; i < vms; i++) this.world.addVm(this.vmId(i), this.hostId(i % hosts), 2_048 + 1_024 * (i % 3));
     this.observe();
     for (const hostId of this.world.hosts.keys()) this.startAgent(hostId);
     this.every(STEP_MS, () => this.world.step(STEP_MS));
     if (this.options.migrationsPerSecond > 0) this.every(1000 / this.options.migrationsPerSecond, () => void this.migrateOne());
     this.every(1000, () => this.injectFaults());
     this.every(250, () => void this.fenceHungHosts());
+    this.every(1000, () => void this.maintenance.step().then(() => this.countEvacuations()));
   }
 
-  /** Stops starting migrations and injecting faults; hung hosts answer again, so the table can converge. */
-  quiesce(): void {
+  /**
+   * Stops starting migrations and injecting faults; hung hosts answer again, so the table can
+   * converge. Migrations that never converge go on not converging with `keepNonConverging`
+   * (Transit's deadlines must end them), else they converge from now on.
+   */
+  quiesce({ keepNonConverging = false }: { keepNonConverging?: boolean } = {}): void {
     this.automationOn = false;
     this.faultsOn = false;
+    this.maintenance.quiesce();
     for (const hostId of this.hungSince.keys()) this.world.unhang(hostId);
     this.hungSince.clear();
+    if (!keepNonConverging) this.world.letEveryMigrationConverge();
   }
 
   get migrationsStarted(): number {
@@ -297,6 +361,19 @@ export class Fleet {
   }
 
   /**
+   * A host that answers and receives a migration of an evacuation under way stops answering now
+   * (docs/contract.md §3 during §9); the fencing agent deals with it after `fenceAfterMs`.
+   */
+  injectHangOfEvacuationDestination(fence: 'succeed' | 'fail' | null = null): string | null {
+    const hostId = this.world.destinationOfMigrationFrom(this.maintenance.drainingHosts());
+    if (hostId === null) return null;
+    this.world.hang(hostId);
+    this.hungSince.set(hostId, { since: Date.now(), fence });
+    this.summary.hangs++;
+    return hostId;
+  }
+
+  /**
    * After `quiesce`: waits until Transit has decided every migration and its view of every VM
    * matches the truth, or `timeoutMs` passes. Returns what still disagrees (all empty: converged).
    */
@@ -308,8 +385,11 @@ export class Fleet {
         divergence: [`Transit did not answer: ${error instanceof Error ? error.message : String(error)}`],
         undecided: [],
         splitBrain: [],
+        evacuating: [],
+        limitViolations: [],
+        abortsWithoutCancel: [],
       }));
-      const done = verdict.divergence.length === 0 && verdict.undecided.length === 0;
+      const done = verdict.divergence.length === 0 && verdict.undecided.length === 0 && verdict.evacuating.length === 0;
       if (done || Date.now() > deadline) return verdict;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -319,15 +399,28 @@ export class Fleet {
   async verdict(): Promise<FleetVerdict> {
     const inFlight = await this.gql<InFlightPage>(IN_FLIGHT);
     const events = await this.gql<EventsPage>(SPLIT_BRAIN_EVENTS);
-    if (!inFlight.data || !events.data) throw new Error(`queries failed: ${JSON.stringify(inFlight.errors ?? events.errors)}`);
+    const evacuations = await this.gql<RunningEvacuationsPage>(RUNNING_EVACUATIONS);
+    if (!inFlight.data || !events.data || !evacuations.data) throw new Error(`queries failed: ${JSON.stringify(inFlight.errors ?? events.errors ?? evacuations.errors)}`);
     return {
+      evacuating: evacuations.data.evacuations.edges.map(
+        ({ node }) => `${node.id} of ${node.host.id}: ${node.remaining} VMs left${node.blockers.length > 0 ? `; ${node.blockers.map((b) => `${b.vm.id}: ${b.reason}`).join('; ')}` : ''}`,
+      ),
       contradictions: this.checker.contradictions(),
       divergence: this.checker.divergence(await this.readVms()),
       // Only this run's VMs: an earlier run against the same Transit may have left its own behind.
-      undecided: inFlight.data.migrations.edges
-        .filter(({ node }) => this.world.vms.has(node.vm.id))
-        .map(({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}`),
+      undecided: [
+        ...inFlight.data.migrations.edges
+          .filter(({ node }) => this.world.vms.has(node.vm.id))
+          .map(
+            ({ node }) => `${node.id} (VM ${node.vm.id})${node.stalled ? `: stalled, ${node.stalledReason}` : ''}${node.blockedBy.length > 0 ? `; blocked by ${node.blockedBy.map((b) => b.code).join(', ')}` : ''}`,
+          ),
+        ...inFlight.data.pending.edges
+          .filter(({ node }) => this.world.vms.has(node.vm.id))
+          .map(({ node }) => `${node.id} (VM ${node.vm.id}): pending, ${node.waitingReason}`),
+      ],
       splitBrain: events.data.events.edges.filter(({ node }) => node.vmId !== null && this.world.vms.has(node.vmId)).map(({ node }) => node.message),
+      limitViolations: [...this.scheduling.violations],
+      abortsWithoutCancel: this.scheduling.abortsWithoutCancel(this.world),
     };
   }
 
@@ -456,6 +549,31 @@ export class Fleet {
     }
   }
 
+  private countEvacuations(): void {
+    this.summary.evacuationsRunning = this.maintenance.running;
+    this.summary.evacuationsCompleted = this.maintenance.completed;
+    this.summary.evacuationsFailed = this.maintenance.failed;
+  }
+
+  /**
+   * docs/contract.md §9 as the stream shows it: a host whose evacuation completes (it becomes
+   * MAINTENANCE) really runs no VM, and Transit starts an attempt only towards a host it shows UP.
+   */
+  private checkEvacuationRules(t: TransitionView): void {
+    if (t.hostStatusTo !== null && t.hostId !== null) {
+      this.hostStatus.set(t.hostId, t.hostStatusTo);
+      if (t.hostStatusTo === 'MAINTENANCE' && t.cause === 'EVACUATION') this.checker.evacuationCompleted(t.hostId);
+    }
+    const m = t.migration;
+    const attempt = m?.attempts[m.attempts.length - 1];
+    if (m === null || attempt === undefined || m.state !== 'IN_PROGRESS' || attempt.state !== 'IN_PROGRESS' || attempt.destination === null) return;
+    if (!STARTING_CAUSES.has(t.cause) || attempt.startedAt !== t.at) return;
+    const key = `${m.id}/${attempt.attempt}`;
+    if (this.startsChecked.has(key)) return;
+    this.startsChecked.add(key);
+    this.checker.attemptStarted(m.id, attempt.attempt, attempt.destination.id, this.hostStatus.get(attempt.destination.id));
+  }
+
   private observe(): void {
     // No automatic retry: the client would resubscribe with the cursor of the first subscribe.
     // The observer resubscribes itself, always from the last cursor it saw.
@@ -494,7 +612,10 @@ export class Fleet {
 
   private resync(): void {
     this.summary.engineRestarts++;
+    this.maintenance.engineRestarted();
+    this.hostStatus.clear();
     this.lastCursor = null;
+    this.scheduling.reset();
     this.inFlightMigrations.clear();
     this.stalledMigrations.clear();
     this.downHosts.clear();
@@ -504,8 +625,10 @@ export class Fleet {
     this.lastCursor = t.cursor;
     // Another run's VM (same Transit, other ids): not ours to count or check.
     if (t.vmId !== null && !this.world.vms.has(t.vmId)) return;
+    this.checkEvacuationRules(t);
+    this.scheduling.observe(t);
     if (t.hostStatusTo !== null && t.hostId !== null) {
-      if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE') this.downHosts.delete(t.hostId);
+      if (t.hostStatusTo === 'UP' || t.hostStatusTo === 'MAINTENANCE' || t.hostStatusTo === 'PREPARING_FOR_MAINTENANCE') this.downHosts.delete(t.hostId);
       else this.downHosts.add(t.hostId);
     }
     const m = t.migration;
@@ -542,14 +665,18 @@ export class Fleet {
     s.failedAttempts = this.checker.countBy('FAILED');
     s.vmDown = this.checker.countBy('VM_DOWN');
     s.cancelled = this.checker.countBy('CANCELLED');
+    s.queued = this.scheduling.queued.size;
+    s.aborted = this.scheduling.abortedAttempts;
+    s.nonConverging = this.world.nonConverging.size;
   }
 }
 
 export function formatSummary(s: FleetSummary): string {
+  const evacuations = `evacuations running ${s.evacuationsRunning} · completed ${s.evacuationsCompleted} · failed ${s.evacuationsFailed}`;
   return (
     `in flight ${s.inFlight} · succeeded ${s.succeeded} · failed ${s.failed} (attempts failed ${s.failedAttempts}) · vm down ${s.vmDown} · cancelled ${s.cancelled} · ` +
     `reruns ${s.reruns} · stalled ${s.stalled} · hosts down ${s.hostsDown} · started ${s.started} · crashes ${s.crashes} · ` +
-    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures}`
+    `hangs ${s.hangs} · fences ${s.fences}/${s.fences + s.fenceFailures} · queued ${s.queued} · aborted ${s.aborted}/${s.nonConverging} never converging · ${evacuations}`
   );
 }
 

@@ -33,6 +33,7 @@ export const TRANSITIONS = /* GraphQL */ `
   subscription SimTransitions($after: String) {
     transitions(after: $after) {
       cursor
+      at
       cause
       vmId
       hostId
@@ -42,6 +43,7 @@ export const TRANSITIONS = /* GraphQL */ `
         state
         stalled
         attempt
+        abortReason
         startedAt
         source { id }
         destination { id }
@@ -62,6 +64,8 @@ export const VMS_PAGE = /* GraphQL */ `
 
 export interface TransitionView {
   readonly cursor: string;
+  /** When it happened (the simulator's §9 checks read it; optional for views built by hand). */
+  readonly at?: string;
   readonly cause: string;
   readonly vmId: string | null;
   readonly hostId: string | null;
@@ -71,6 +75,7 @@ export interface TransitionView {
     readonly state: string;
     readonly stalled: boolean;
     readonly attempt: number;
+    readonly abortReason: string | null;
     readonly startedAt: string;
     readonly source: { readonly id: string } | null;
     readonly destination: { readonly id: string } | null;
@@ -87,12 +92,24 @@ export interface VmsPage {
 
 export const IN_FLIGHT = /* GraphQL */ `
   query SimInFlight {
-    migrations(state: IN_PROGRESS, first: 1000) { edges { node { id vm { id } stalled stalledReason } } }
+    migrations(state: IN_PROGRESS, first: 1000) { edges { node { id vm { id } stalled stalledReason blockedBy { code } } } }
+    pending: migrations(state: PENDING, first: 1000) { edges { node { id vm { id } waitingReason } } }
   }
 `;
 
 export interface InFlightPage {
-  readonly migrations: { readonly edges: readonly { readonly node: { readonly id: string; readonly vm: { readonly id: string }; readonly stalled: boolean; readonly stalledReason: string | null } }[] };
+  readonly migrations: {
+    readonly edges: readonly {
+      readonly node: {
+        readonly id: string;
+        readonly vm: { readonly id: string };
+        readonly stalled: boolean;
+        readonly stalledReason: string | null;
+        readonly blockedBy: readonly { readonly code: string }[];
+      };
+    }[];
+  };
+  readonly pending: { readonly edges: readonly { readonly node: { readonly id: string; readonly vm: { readonly id: string }; readonly waitingReason: string | null } }[] };
 }
 
 export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `
@@ -103,4 +120,51 @@ export const SPLIT_BRAIN_EVENTS = /* GraphQL */ `
 
 export interface EventsPage {
   readonly events: { readonly edges: readonly { readonly node: { readonly message: string; readonly vmId: string | null } }[] };
+}
+
+/** The simulator's operator: evacuations for maintenance (docs/contract.md §9). */
+export const EVACUATE_HOST = /* GraphQL */ `
+  mutation SimEvacuateHost($input: EvacuateHostInput!) {
+    evacuateHost(input: $input) { evacuation { id state } errors { code message } }
+  }
+`;
+
+export const CANCEL_EVACUATION = /* GraphQL */ `
+  mutation SimCancelEvacuation($input: CancelEvacuationInput!) {
+    cancelEvacuation(input: $input) { evacuation { id state } errors { code message } }
+  }
+`;
+
+export const EVACUATION = /* GraphQL */ `
+  query SimEvacuation($id: ID!) {
+    evacuation(id: $id) { id state total moved remaining failed startedAt endedAt blockers { vm { id } reason } }
+  }
+`;
+
+export const RUNNING_EVACUATIONS = /* GraphQL */ `
+  query SimRunningEvacuations {
+    evacuations(state: IN_PROGRESS, first: 100) { edges { node { id host { id } remaining blockers { vm { id } reason } } } }
+  }
+`;
+
+export interface EvacuationView {
+  readonly id: string;
+  readonly state: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  readonly total: number;
+  readonly moved: number;
+  readonly remaining: number;
+  readonly failed: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly blockers: readonly { readonly vm: { readonly id: string }; readonly reason: string }[];
+}
+
+export interface EvacuateHostResult {
+  readonly evacuateHost: { readonly evacuation: { readonly id: string; readonly state: string } | null; readonly errors: readonly { readonly code: string; readonly message: string }[] };
+}
+
+export interface RunningEvacuationsPage {
+  readonly evacuations: {
+    readonly edges: readonly { readonly node: { readonly id: string; readonly host: { readonly id: string }; readonly remaining: number; readonly blockers: readonly { readonly vm: { readonly id: string }; readonly reason: string }[] } }[];
+  };
 }

@@ -133,10 +133,12 @@ async function main(): Promise<number> {
   fleet.quiesce();
   const verdict = await fleet.converge(options.fullReportIntervalMs * 10);
   await fleet.stop();
-  const problems = [...verdict.contradictions, ...verdict.divergence, ...verdict.undecided, ...verdict.splitBrain];
+  const problems = [...verdict.contradictions, ...verdict.divergence, ...verdict.undecided, ...verdict.splitBrain, ...verdict.limitViolations, ...verdict.abortsWithoutCancel];
   console.log(
     `${fleet.checker.decided} verdicts checked: ${verdict.contradictions.length} contradict the truth; ` +
-      `${verdict.divergence.length} VMs differ; ${verdict.undecided.length} migrations undecided; ${verdict.splitBrain.length} split-brain events.`,
+      `${verdict.divergence.length} VMs differ; ${verdict.undecided.length} migrations undecided; ${verdict.splitBrain.length} split-brain events; ` +
+      `${fleet.scheduling.starts} starts checked against the limits, ${verdict.limitViolations.length} beyond them; ` +
+      `${fleet.scheduling.abortedAttempts} aborts, ${verdict.abortsWithoutCancel.length} without a CANCEL order.`,
   );
   for (const line of problems.slice(0, 20)) console.log(`  ${line}`);
   return problems.length === 0 ? 0 : 1;

@@ -37,6 +37,13 @@ describe('settings from the environment', () => {
       leaseTtlMs: 5_000,
       advertisedUrl: null,
       redisKeyPrefix: 'transit',
+      // docs/contract.md §8: VDSM's 2 outgoing and 2 incoming per host, KubeVirt's 5 per cluster and 150 s deadlines.
+      maxOutgoingMigrationsPerHost: 2,
+      maxIncomingMigrationsPerHost: 2,
+      maxMigrationsPerCluster: 5,
+      migrationQueueTimeoutMs: 0,
+      migrationProgressTimeoutMs: 150_000,
+      migrationCompletionTimeoutPerGibMs: 150_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -76,6 +83,12 @@ describe('settings from the environment', () => {
       TRANSIT_LEASE_TTL_MS: '2000',
       TRANSIT_ADVERTISED_URL: 'http://transit-1.example:4000/graphql',
       TRANSIT_REDIS_KEY_PREFIX: 'transit-east',
+      TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST: '3',
+      TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST: '4',
+      TRANSIT_MAX_MIGRATIONS_PER_CLUSTER: '0',
+      TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: '600000',
+      TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: '90000',
+      TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: '800000',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -112,6 +125,12 @@ describe('settings from the environment', () => {
       leaseTtlMs: 2_000,
       advertisedUrl: 'http://transit-1.example:4000/graphql',
       redisKeyPrefix: 'transit-east',
+      maxOutgoingMigrationsPerHost: 3,
+      maxIncomingMigrationsPerHost: 4,
+      maxMigrationsPerCluster: 0,
+      migrationQueueTimeoutMs: 600_000,
+      migrationProgressTimeoutMs: 90_000,
+      migrationCompletionTimeoutPerGibMs: 800_000,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });
@@ -128,6 +147,12 @@ describe('settings from the environment', () => {
     ['TRANSIT_SUBSCRIBER_BUFFER_ITEMS', { TRANSIT_HISTORY_LIMIT: '100', TRANSIT_SUBSCRIBER_BUFFER_ITEMS: '100' }],
     ['TRANSIT_INTROSPECTION', { TRANSIT_INTROSPECTION: 'maybe' }],
     ['TRANSIT_MAX_DEPTH', { TRANSIT_MAX_DEPTH: '0' }],
+    ['TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST', { TRANSIT_MAX_OUTGOING_MIGRATIONS_PER_HOST: '-1' }],
+    ['TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST', { TRANSIT_MAX_INCOMING_MIGRATIONS_PER_HOST: 'two' }],
+    ['TRANSIT_MAX_MIGRATIONS_PER_CLUSTER', { TRANSIT_MAX_MIGRATIONS_PER_CLUSTER: '2.5' }],
+    ['TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS', { TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: '-5' }],
+    ['TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS', { TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: 'soon' }],
+    ['TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS', { TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: '-1' }],
     ['TRANSIT_MUTATIONS_PER_SECOND', { TRANSIT_MUTATIONS_PER_SECOND: '-1' }],
     ['TRANSIT_HEADERS_TIMEOUT_MS', { TRANSIT_HEADERS_TIMEOUT_MS: '5000', TRANSIT_REQUEST_TIMEOUT_MS: '1000' }],
     ['TRANSIT_MAX_CONNECTIONS', { TRANSIT_MAX_CONNECTIONS: '0' }],

@@ -13,7 +13,7 @@ import { wsClient, type WsClient } from '../utils/ws.js';
 const EXAMPLES = readFileSync(new URL('../../docs/graphql-examples.md', import.meta.url), 'utf8');
 
 /** Examples that show a refusal, with the code they show. */
-const REFUSALS: Record<string, string> = { MigrateVm1Again: 'VM_ALREADY_MIGRATING' };
+const REFUSALS: Record<string, string> = { MigrateVm1Again: 'VM_ALREADY_MIGRATING', CancelHostDEvacuationAgain: 'NOT_EVACUATING' };
 
 interface Example {
   readonly name: string;
@@ -57,6 +57,7 @@ describe('docs/graphql-examples.md', () => {
     const all = examples();
     expect(all.length).toBeGreaterThan(15);
     const subscriptions = new Map<string, ResultStream<Record<string, unknown>>>();
+    const results = new Map<string, Record<string, unknown>>();
     for (const example of all) {
       // A placeholder cursor stands for "after the first item of this engine run".
       const variables = example.variables && JSON.parse(JSON.stringify(example.variables).replace(/"<[^"]*>"/g, `"${server.app.table.epoch}:1"`));
@@ -75,7 +76,9 @@ describe('docs/graphql-examples.md', () => {
         continue;
       }
       const { status, result } = await server.requestText(example.query, variables);
+      results.set(example.name, result.data ?? {});
       expect({ example: example.name, status, errors: result.errors }).toEqual({ example: example.name, status: 200, errors: undefined });
+      results.set(example.name, result.data ?? {});
       if (example.kind === 'mutation') {
         const expected = REFUSALS[example.name];
         expect({ example: example.name, codes: payloadErrorCodes(result.data ?? {}) }).toEqual({ example: example.name, codes: expected ? [expected] : [] });
@@ -88,8 +91,29 @@ describe('docs/graphql-examples.md', () => {
     }
     const watched = subscriptions.get('WatchTransitions')?.data.map((d) => (d.transitions as { migration: { state: string } | null }).migration?.state);
     expect(watched).toContain('SUCCEEDED');
+    // The evacuation walkthrough (docs/contract.md §9) does what it says: as planned, then COMPLETED.
+    const plan = results.get('PlanHostCEvacuation') as { evacuationPlan: { moves: { vm: { id: string }; destination: { id: string } }[] } };
+    const evacuated = results.get('EvacuateHostC') as { evacuateHost: { evacuation: { migrations: { vm: { id: string }; destination: { id: string } | null }[] } } };
+    expect(evacuated.evacuateHost.evacuation.migrations.map((m) => [m.vm.id, m.destination?.id])).toEqual(plan.evacuationPlan.moves.map((m) => [m.vm.id, m.destination.id]));
+    expect(results.get('HostCInMaintenance')).toMatchObject({
+      host: { id: 'host-c', status: 'MAINTENANCE', vms: [] },
+      evacuations: { edges: [{ node: { state: 'COMPLETED', total: 2, moved: 2, remaining: 0, failed: 0 } }] },
+    });
+    expect(results.get('CancelHostDEvacuation')).toMatchObject({ cancelEvacuation: { evacuation: { state: 'CANCELLED', host: { status: 'UP' } } } });
     const orders = subscriptions.get('HostAOrders')?.data.map((d) => (d.hostCommands as { kind: string; vmId: string }).kind);
     expect(orders).toEqual(['MIGRATE', 'MIGRATE', 'CANCEL']);
+
+    // The queue walkthrough says what it shows (docs/contract.md §8, §10).
+    const states = (name: string) => JSON.parse(JSON.stringify(results.get(name))) as Record<string, { migration: Record<string, unknown> }>;
+    expect(states('FillTheQueue').q3?.migration).toMatchObject({ state: 'PENDING', priority: 'NORMAL', waitingReason: 'host-x has 2 of 2 outgoing migrations', destination: null });
+    const queue = results.get('TheQueue') as { pending: { edges: unknown[] }; inFlight: { edges: { node: { blockedBy: { code: string }[] } }[] }; events: { edges: { node: { actor: string } }[] } };
+    expect(queue.pending.edges.length).toBe(1);
+    expect(queue.inFlight.edges.map((e) => e.node.blockedBy.map((b) => b.code))).toEqual([
+      ['SOURCE_NOT_HEARD', 'DESTINATION_NOT_HEARD', 'SOURCE_NOT_CONFIRMED'],
+      ['SOURCE_NOT_HEARD', 'DESTINATION_NOT_HEARD', 'SOURCE_NOT_CONFIRMED'],
+    ]);
+    expect(queue.events.edges.map((e) => e.node.actor)).toEqual(['open']);
+    expect(states('CancelQ3').cancelMigration?.migration).toMatchObject({ state: 'CANCELLED', cancelRequested: true });
   });
 
   it('should stream transitions over SSE with the curl -N example as written', async () => {

@@ -83,12 +83,13 @@ describe('hostCommands', () => {
     await first.orders.until((s) => s.data.length === 1);
 
     // The agent's connection drops; meanwhile orders are issued and a migration ends.
+    // (host-a sends at most 2 at once, docs/contract.md §8: vm-3 ends before vm-2 starts.)
     first.agent.socket().terminate();
     await server().untilSubscribers(0);
-    const m2 = await migrate(server(), 'vm-2', 'host-c');
-    await server().data(CANCEL, { vmId: 'vm-1' });
     await migrate(server(), 'vm-3', 'host-b');
     await completeMigration(server(), 'vm-3', 'host-a', 'host-b'); // done: nothing left to order
+    const m2 = await migrate(server(), 'vm-2', 'host-c');
+    await server().data(CANCEL, { vmId: 'vm-1' });
 
     const second = connectAgent('host-a');
     await second.orders.until((s) => s.data.length === 3);
@@ -98,6 +99,7 @@ describe('hostCommands', () => {
       { kind: 'MIGRATE', migrationId: m2, vmId: 'vm-2', destinationHostId: 'host-c', attempt: 1 },
     ]);
 
+    await completeMigration(server(), 'vm-2', 'host-a', 'host-c'); // frees one of host-a's two outgoing slots
     const m4 = await migrate(server(), 'vm-4', 'host-c');
     await second.orders.until((s) => s.data.length === 4);
     expect(order(second.orders.data[3]?.hostCommands as Order)).toEqual({ kind: 'MIGRATE', migrationId: m4, vmId: 'vm-4', destinationHostId: 'host-c', attempt: 1 });

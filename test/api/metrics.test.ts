@@ -30,6 +30,7 @@ const EXPECTED_NAMES = [
   'transit_stalled_entries',
   'transit_hosts',
   'transit_subscribers',
+  'transit_evacuations',
   // the domain's counters
   'transit_migration_outcomes_total',
   'transit_migration_reruns_total',
@@ -37,6 +38,13 @@ const EXPECTED_NAMES = [
   'transit_events_total',
   'transit_vm_reports_applied_total',
   'transit_vm_reports_ignored_total',
+  // the queue and its limits (docs/contract.md §8)
+  'transit_migrations_pending',
+  'transit_migrations_outgoing',
+  'transit_migrations_incoming',
+  'transit_migrations_in_flight',
+  'transit_migration_duration_seconds_bucket',
+  'transit_migration_aborts_total',
   // the process
   'process_cpu_user_seconds_total',
   'nodejs_heap_size_used_bytes',
@@ -175,6 +183,46 @@ describe('/metrics', () => {
     });
   });
 
+  it('should show the queue and the attempts in flight per host and per cluster against the limits', async () => {
+    await arrange(server, { 'host-a': ['vm-1', 'vm-2', 'vm-3'], 'host-b': [], 'host-c': [] });
+    for (const vmId of ['vm-1', 'vm-2', 'vm-3']) await server.data(MIGRATE, { input: { vmId } });
+    const samples = await scrape(server);
+    expect(value(samples, 'transit_migrations_pending')).toBe(1);
+    expect(value(samples, 'transit_migrations{state="PENDING"}')).toBe(1);
+    expect(value(samples, 'transit_migrations_outgoing{host="host-a"}')).toBe(2);
+    expect(value(samples, 'transit_migrations_outgoing{host="host-b"}')).toBe(0);
+    expect(value(samples, 'transit_migrations_incoming{host="host-b"}')).toBe(1);
+    expect(value(samples, 'transit_migrations_incoming{host="host-c"}')).toBe(1);
+    expect(value(samples, 'transit_migrations_in_flight{cluster="default"}')).toBe(2);
+    expect(growth(new Map([['transit_events_total{type="MIGRATION_QUEUED"}', 0]]), samples, ['transit_events_total{type="MIGRATION_QUEUED"}'])).toEqual({
+      'transit_events_total{type="MIGRATION_QUEUED"}': 1,
+    });
+  });
+
+  it('should observe how long each decided migration took, by outcome, and count aborts by reason', async () => {
+    await arrange(server, { 'host-a': ['vm-1', 'vm-2'], 'host-b': [] });
+    await migrate(server, 'vm-1', 'host-b');
+    server.clock.advance(42_000);
+    await completeMigration(server, 'vm-1', 'host-a', 'host-b');
+    await migrate(server, 'vm-2', 'host-b');
+    for (let step = 0; step < 3; step++) {
+      // Both hosts keep reporting (no host timeout), but the progress stays at 5% for the default 150 s.
+      await report(server, 'host-a', [{ vmId: 'vm-2', status: 'MIGRATING_FROM', progress: 5 }]);
+      await report(server, 'host-b', [{ vmId: 'vm-2', status: 'MIGRATING_TO' }]);
+      server.clock.advance(50_000);
+      server.app.table.tick();
+    }
+    const samples = await scrape(server);
+    expect(value(samples, 'transit_migration_duration_seconds_count{outcome="SUCCEEDED"}')).toBe(1);
+    expect(value(samples, 'transit_migration_duration_seconds_sum{outcome="SUCCEEDED"}')).toBe(42);
+    expect(value(samples, 'transit_migration_duration_seconds_bucket{le="30",outcome="SUCCEEDED"}')).toBe(0);
+    expect(value(samples, 'transit_migration_duration_seconds_bucket{le="60",outcome="SUCCEEDED"}')).toBe(1);
+    expect(value(samples, 'transit_migration_duration_seconds_count{outcome="FAILED"}')).toBe(0);
+    expect(value(samples, 'transit_migration_aborts_total{reason="progress_timeout"}')).toBe(1);
+    expect(value(samples, 'transit_migration_aborts_total{reason="completion_timeout"}')).toBe(0);
+    expect(value(samples, 'transit_migration_aborts_total{reason="cancel_requested"}')).toBe(0);
+  });
+
   it('should count the subscriptions the table feeds', async () => {
     const ws = wsClient(server.wsUrl);
     try {
@@ -184,5 +232,24 @@ describe('/metrics', () => {
     } finally {
       await ws.dispose();
     }
+  });
+
+  it('should count evacuations by state, and hosts preparing for maintenance (docs/contract.md §9)', async () => {
+    await arrange(server, { 'host-a': ['vm-1'], 'host-b': [], 'host-c': [] });
+    const EVACUATE = graphql(`
+      mutation MetricsEvacuate($input: EvacuateHostInput!) {
+        evacuateHost(input: $input) { errors { code } }
+      }
+    `);
+    await server.data(EVACUATE, { input: { hostId: 'host-c' } }); // empty: completes at once
+    await server.data(EVACUATE, { input: { hostId: 'host-a' } });
+    const samples = await scrape(server);
+    expect(value(samples, 'transit_evacuations{state="IN_PROGRESS"}')).toBe(1);
+    expect(value(samples, 'transit_evacuations{state="COMPLETED"}')).toBe(1);
+    expect(value(samples, 'transit_evacuations{state="FAILED"}')).toBe(0);
+    expect(value(samples, 'transit_hosts{status="PREPARING_FOR_MAINTENANCE"}')).toBe(1);
+    expect(value(samples, 'transit_hosts{status="MAINTENANCE"}')).toBe(1);
+    expect(value(samples, 'transit_transitions_total{cause="EVACUATION"}')).toBeGreaterThanOrEqual(3);
+    expect(value(samples, 'transit_events_total{type="EVACUATION_STARTED"}')).toBe(2);
   });
 });

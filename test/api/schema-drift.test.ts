@@ -33,10 +33,10 @@ describe('schema.graphql', () => {
   });
 
   it.each([
-    ['Query', ['vm', 'vms', 'host', 'hosts', 'migration', 'migrations', 'events', 'decisionTable', 'engine']],
-    ['Mutation', ['registerHost', 'migrateVm', 'cancelMigration', 'reportVmStatuses', 'reportHostStatus', 'reportFenceResult']],
+    ['Query', ['vm', 'vms', 'host', 'hosts', 'migration', 'migrations', 'events', 'decisionTable', 'engine', 'evacuation', 'evacuations', 'evacuationPlan']],
+    ['Mutation', ['registerHost', 'migrateVm', 'cancelMigration', 'reportVmStatuses', 'reportHostStatus', 'reportFenceResult', 'evacuateHost', 'cancelEvacuation']],
     ['Subscription', ['transitions', 'events', 'hostCommands']],
-  ])('should name the %s fields of docs/contract.md §6', (root, fields) => {
+  ])('should name the %s fields of docs/contract.md §6 and §9', (root, fields) => {
     const type = schema.getType(root);
     if (!isObjectType(type)) throw new Error(`${root} is not an object type`);
     expect(Object.keys(type.getFields()).sort()).toEqual([...fields].sort());

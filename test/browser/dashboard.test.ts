@@ -41,7 +41,7 @@ async function quietFleet(port = 0, progressPerSecond = 30): Promise<Running> {
     vms: 16,
     migrationsPerSecond: 0,
     progressPerSecond,
-    faults: { migrationFailure: 0, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0, reorderReport: 0 },
+    faults: { migrationFailure: 0, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0, reorderReport: 0, nonConverging: 0 },
   });
   await fleet.start();
   await fleet.flushAgents();

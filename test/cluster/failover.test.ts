@@ -155,7 +155,7 @@ describe.skipIf(skipWithoutRedis())('a cluster of three processes on one Redis, 
       vms: 64,
       seed: 15,
       migrationsPerSecond: 6,
-      faults: { migrationFailure: 0.15, cancel: 0.05, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0.05, reorderReport: 0.05 },
+      faults: { migrationFailure: 0.15, cancel: 0.05, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0.05, reorderReport: 0.05, nonConverging: 0 },
     });
     await fleet.start();
     const start = `${firstEpoch}:0`;

@@ -30,7 +30,7 @@ describe('an engine killed in the middle of a run', () => {
       hosts: HOSTS,
       seed: 7,
       migrationsPerSecond: 8,
-      faults: { migrationFailure: 0.15, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0.05, reorderReport: 0.05 },
+      faults: { migrationFailure: 0.15, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0.05, reorderReport: 0.05, nonConverging: 0 },
     });
     await fleet.start();
     // Kill it while migrations are in flight.

@@ -25,7 +25,7 @@ describe("the demo's summary line", () => {
       vms: 12,
       migrationsPerSecond: 4,
       maxMigrations: 2,
-      faults: { migrationFailure: 1, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0, reorderReport: 0 },
+      faults: { migrationFailure: 1, cancel: 0, vmCrashesPerMinute: 0, hostHangsPerMinute: 0, fenceFailure: 0, duplicateReport: 0, reorderReport: 0, nonConverging: 0 },
     });
     await fleet.start();
     const summary = fleet.summary;

@@ -2,15 +2,18 @@
  * The service doing its real job end to end: a simulated fleet of host agents over graphql-ws,
  * an automation loop, a fencing agent, and every fault kind of the issue — migration failures,
  * VM crashes, hosts that stop answering (fenced, successfully or not), duplicated and reordered
- * report deliveries, and an engine restart — against a real server. Every verdict Transit gives
- * must agree with what the simulator knows really happened.
+ * report deliveries, migrations that never converge, and an engine restart — against a real
+ * server with the migration limits 2/2/5 and short deadlines (docs/contract.md §8). Every verdict
+ * Transit gives must agree with what the simulator knows really happened; from the transitions,
+ * no host or cluster ever had more attempts started into it than its limits, every aborted
+ * attempt got a CANCEL order, and every migration ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/http/app.js';
-import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
-import { fastFleet, hostCount, startEngine, until } from '../utils/fleet.js';
+import { formatSummary, type Fleet, type FleetVerdict } from '../../src/sim/fleet.js';
+import { E2E_LIMITS, fastFleet, hostCount, startEngine, until } from '../utils/fleet.js';
 
-const MIGRATIONS = 70;
+const MIGRATIONS = 80;
 const AT_LEAST_DECIDED = 50;
 const CONVERGENCE_MS = 20_000;
 const HOSTS = 8;
@@ -38,6 +41,7 @@ describe('a fleet with every fault kind', () => {
         fenceFailure: 0,
         duplicateReport: 0.1,
         reorderReport: 0.1,
+        nonConverging: 0.12,
       },
     });
     await fleet.start();
@@ -55,9 +59,13 @@ describe('a fleet with every fault kind', () => {
     fleet.injectCrash();
     // Quiescing ends the hangs: first the fencing agent must have dealt with both.
     await until(() => fleet.summary.fences + fleet.summary.fenceFailures === 2, 'the fencing agent to act on both hangs');
-    fleet.quiesce();
+    await until(() => fleet.summary.aborted >= 2, 'two deadlines to abort migrations that never converge', 30_000);
+    // The migrations that never converge keep not converging: only Transit's deadlines end them.
+    fleet.quiesce({ keepNonConverging: true });
     verdict = await fleet.converge(CONVERGENCE_MS);
-  }, 90_000);
+    await fleet.flushAgents();
+    if (process.env.PRINT_FLEET) console.log(formatSummary(fleet.summary), `· starts checked ${fleet.scheduling.starts} · peak in flight ${fleet.scheduling.peakInFlight}`);
+  }, 120_000);
 
   afterAll(async () => {
     await fleet?.stop();
@@ -75,6 +83,21 @@ describe('a fleet with every fault kind', () => {
     expect(s.engineRestarts).toBeGreaterThanOrEqual(1);
     expect(fleet.checker.countBy('FAILED')).toBeGreaterThan(0);
     expect(s.reruns).toBeGreaterThan(0);
+    expect(s.nonConverging).toBeGreaterThan(0);
+    expect(s.aborted).toBeGreaterThanOrEqual(2);
+    expect(s.queued).toBeGreaterThan(0);
+  });
+
+  it('should never start an attempt beyond 2 outgoing or 2 incoming per host or 5 per cluster, seen from the transitions', () => {
+    expect(fleet.scheduling.starts).toBeGreaterThanOrEqual(AT_LEAST_DECIDED);
+    expect(fleet.scheduling.peakInFlight).toBeGreaterThan(E2E_LIMITS.maxOutgoingPerHost);
+    expect(verdict.limitViolations).toEqual([]);
+  });
+
+  it('should have sent a CANCEL order to the source of every attempt it aborted', async () => {
+    // An order travels apart from the transition that announced it: give the last one time to land.
+    await until(() => fleet.scheduling.abortsWithoutCancel(fleet.world).length === 0, 'every CANCEL order to arrive', 5_000).catch(() => undefined);
+    expect(fleet.scheduling.abortsWithoutCancel(fleet.world)).toEqual([]);
   });
 
   it(`should decide at least ${AT_LEAST_DECIDED} migrations, and every one that can be decided`, () => {

@@ -52,12 +52,28 @@ const OPERATIONS: readonly Operation[] = [
   { name: 'subscription events', ws: EVENTS, variables: {} },
   { name: `subscription hostCommands(${HOST_A})`, ws: HOST_COMMANDS, variables: { hostId: HOST_A } },
   { name: `subscription hostCommands(${HOST_B})`, ws: HOST_COMMANDS, variables: { hostId: HOST_B } },
+  // §9: the plan is a query for every reader; evacuating and cancelling are an operator's.
+  { name: 'query evacuationPlan', http: `{ evacuationPlan(hostId: "${HOST_B}") { moves { vm { id } } } }` },
+  { name: 'evacuateHost', http: 'mutation { evacuateHost(input: { hostId: "host-c" }) { errors { code } } }' },
+  { name: 'cancelEvacuation', http: 'mutation { cancelEvacuation(input: { hostId: "host-c" }) { errors { code } } }' },
 ];
 
 /** What each credential may run (issue: viewer, operator, host bound to one host, fencer). */
 const PERMITTED: Record<Who, readonly string[]> = {
-  viewer: ['query hosts', 'query engine', 'subscription transitions', 'subscription events'],
-  operator: ['query hosts', 'query engine', 'migrateVm', 'cancelMigration', 'registerHost', 'reportHostStatus', 'subscription transitions', 'subscription events'],
+  viewer: ['query hosts', 'query engine', 'subscription transitions', 'subscription events', 'query evacuationPlan'],
+  operator: [
+    'query hosts',
+    'query engine',
+    'migrateVm',
+    'cancelMigration',
+    'registerHost',
+    'reportHostStatus',
+    'subscription transitions',
+    'subscription events',
+    'query evacuationPlan',
+    'evacuateHost',
+    'cancelEvacuation',
+  ],
   hostA: [`reportVmStatuses for ${HOST_A}`, `subscription hostCommands(${HOST_A})`],
   hostB: [`reportVmStatuses for ${HOST_B}`, `subscription hostCommands(${HOST_B})`],
   fencer: ['reportHostStatus', 'reportFenceResult'],

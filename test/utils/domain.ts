@@ -70,7 +70,7 @@ export function expectRefused<T>(outcome: Outcome<T>, code: ErrorCode, field?: s
   return error;
 }
 
-export type ReportExtra = Partial<Pick<VmReportInput, 'progress' | 'exitReason' | 'peerHostId'>>;
+export type ReportExtra = Partial<Pick<VmReportInput, 'progress' | 'exitReason' | 'peerHostId' | 'memoryMiB'>>;
 export type ReportLine = readonly [vmId: string, status: ReportedVmStatus, extra?: ReportExtra];
 export interface ReportOptions {
   readonly full?: boolean;

@@ -6,11 +6,26 @@ import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/http/app.js';
 import { DEFAULT_FLEET, Fleet, type FleetOptions } from '../../src/sim/fleet.js';
 
-/** Timeouts scaled down so a run of a few seconds sees every one fire. */
-export const E2E_CONFIG: Partial<Config> = {
+/**
+ * Timeouts scaled down so a run of a few seconds sees every one fire; the migration limits are
+ * the defaults of docs/contract.md §8 (2 outgoing, 2 incoming per host, 5 per cluster), named here
+ * so the checker holds the engine to them.
+ */
+export const E2E_CONFIG = {
   hostTimeoutMs: 2_500,
   migrationStartTimeoutMs: 3_000,
   tickIntervalMs: 100,
+  maxOutgoingMigrationsPerHost: 2,
+  maxIncomingMigrationsPerHost: 2,
+  maxMigrationsPerCluster: 5,
+  migrationProgressTimeoutMs: 1_500,
+  migrationCompletionTimeoutPerGibMs: 2_500,
+} satisfies Partial<Config>;
+
+export const E2E_LIMITS = {
+  maxOutgoingPerHost: E2E_CONFIG.maxOutgoingMigrationsPerHost,
+  maxIncomingPerHost: E2E_CONFIG.maxIncomingMigrationsPerHost,
+  maxPerCluster: E2E_CONFIG.maxMigrationsPerCluster,
 };
 
 export function e2eConfig(port = 0): Config {
@@ -35,6 +50,10 @@ export function fastFleet(url: string, overrides: Partial<Omit<FleetOptions, 'ur
     fullReportIntervalMs: 500,
     fenceAfterMs: 800,
     rebootMs: 1_200,
+    // Evacuations only where a test asks for them.
+    evacuationsPerMinute: 0,
+    maintenanceMs: 2_000,
+    limits: E2E_LIMITS,
     ...overrides,
     faults: { ...DEFAULT_FLEET.faults, ...overrides.faults },
   });

@@ -1,41 +1,23 @@
 /**
- * The life of an entry of the migration table: it starts, is evaluated again after every change
- * (`settle`), stays in flight, is rerun on another host (§4), or ends and leaves the table with
- * its VM where the outcome says.
+ * The life of an entry of the migration table: it starts (from the queue, `queue-rules.ts`, or
+ * found in a report), is evaluated again after every change (`settle`), stays in flight, goes back
+ * to the queue for a rerun on another host (§4, §8), or ends and leaves the table with its VM where
+ * the outcome says.
  */
-import { evaluate, type EntryView, type Evaluation } from '../evaluate.js';
+import { evaluate, type Evaluation } from '../evaluate.js';
 import { messages } from '../messages.js';
-import type { Migration, Millis, Side, VmState } from '../model.js';
-import { chooseDestination } from '../scheduling/placement.js';
+import type { DecisionBlocker, Migration, Side, VmState } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import { notHeard, type TableContext } from '../table/table-context.js';
-import type { HostRecord, VmRecord } from '../table/table-state.js';
-import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostCommandKind, MigrationState, Severity, VmLocation, VmStatus } from '../vocabulary.js';
+import type { VmRecord } from '../table/table-state.js';
+import type { Cause} from '../vocabulary.js';
+import { DEFAULT_CLUSTER, DestinationChoice, EventType, MigrationPriority, MigrationState, Severity, VmLocation, VmStatus } from '../vocabulary.js';
+import { eligibleHostExists, putEntryAndVm, viewOf, withEvaluation } from './entry-store.js';
+import { requeue, schedule } from './queue-rules.js';
 
-/** The entry as the decision rules see it now: its sides, their hosts' status, and the clock. */
-export function viewOf(ctx: TableContext, entry: Migration, now: Millis): EntryView {
-  const statusOf = (id: string | null) => (id === null ? null : (ctx.state.hosts.get(id)?.status ?? null));
-  return {
-    source: entry.source,
-    destination: entry.destination,
-    sourceHostStatus: statusOf(entry.source.hostId),
-    destinationHostStatus: statusOf(entry.destination.hostId),
-    sourceConfirmed: entry.sourceConfirmed,
-    confirmationOverdue:
-      entry.destinationChoice !== DestinationChoice.DISCOVERED && now - entry.attemptStartedAt >= ctx.settings.migrationStartTimeoutMs,
-  };
-}
+export { putEntryAndVm, viewOf } from './entry-store.js';
 
-/** The host Transit picks for a migration from `sourceId` (§4), or null when none is eligible. */
-export function chooseFor(ctx: TableContext, sourceId: string, cluster: string, excluded: ReadonlySet<string>): string | null {
-  const candidates = [...ctx.state.hostIdsInCluster(cluster)].map((id) => {
-    const host = ctx.state.hosts.get(id) as HostRecord;
-    return { id, cluster: host.cluster, status: host.status, load: ctx.state.loadOf(id) };
-  });
-  return chooseDestination(candidates, { sourceHostId: sourceId, cluster, excluded });
-}
-
-/** A first attempt, in progress, not yet stored. */
+/** A discovered entry's first attempt, in progress, not yet stored. */
 export function newEntry(
   ctx: TableContext,
   rec: Recording,
@@ -65,7 +47,20 @@ export function newEntry(
     endedAt: null,
     reason: null,
     runningOnBoth: false,
+    priority: MigrationPriority.NORMAL,
+    waitingReason: null,
+    queuedAt: null,
+    abortReason: null,
+    // Progress and completion deadlines of a discovered entry count from its discovery (§8).
+    progressAt: init.sourceConfirmed ? rec.now : null,
+    blockedBy: [],
   };
+}
+
+/** Evaluates the VM's entry again, if it still has one (a host's status changed). */
+export function reevaluate(ctx: TableContext, rec: Recording, vmId: string, cause: Cause, hostId: string): void {
+  const entry = ctx.state.entries.get(vmId);
+  if (entry !== undefined) settle(ctx, rec, entry, cause, hostId);
 }
 
 /** The entry with its current attempt naming the entry's destination (a discovered entry adopts it late). */
@@ -75,22 +70,6 @@ function withAttemptDestination(entry: Migration): Migration {
   return { ...entry, attempts: [...entry.attempts.slice(0, -1), { ...current, destinationHostId: entry.destination.hostId }] };
 }
 
-/** Stores an in-flight snapshot and moves its VM to MIGRATING_FROM at the source; one transition. */
-export function putEntryAndVm(ctx: TableContext, rec: Recording, cause: Cause, entry: Migration, hostId: string | null): void {
-  const next = withAttemptDestination(entry);
-  const vm = ctx.state.vms.get(next.vmId) as VmRecord;
-  const before = vmStateOf(vm);
-  ctx.state.putEntry(next);
-  ctx.state.updateVm(vm, { status: VmStatus.MIGRATING_FROM, hostId: next.source.hostId, location: VmLocation.SOURCE, migrationId: next.id, statusBeforeUnknown: null });
-  rec.vm(cause, vm, before, hostId, next);
-}
-
-/** Evaluates the VM's entry again, if it still has one (a host's status changed). */
-export function reevaluate(ctx: TableContext, rec: Recording, vmId: string, cause: Cause, hostId: string): void {
-  const entry = ctx.state.entries.get(vmId);
-  if (entry !== undefined) settle(ctx, rec, entry, cause, hostId);
-}
-
 /** Evaluates an entry's next snapshot and either keeps it in flight or ends it as the table decides. */
 export function settle(ctx: TableContext, rec: Recording, next: Migration, cause: Cause, hostId: string | null): void {
   // A destination adopted by the very report that decides is the attempt's too (issue 12, item 11).
@@ -98,21 +77,15 @@ export function settle(ctx: TableContext, rec: Recording, next: Migration, cause
   const verdict = evaluate(viewOf(ctx, candidate, rec.now));
   if (verdict.outcome === MigrationState.IN_PROGRESS) return keepInFlight(ctx, rec, candidate, verdict, cause, hostId);
   const outcome = verdict.outcome === MigrationState.FAILED && candidate.cancelRequested ? MigrationState.CANCELLED : verdict.outcome;
-  if (outcome === MigrationState.FAILED && candidate.destinationChoice === DestinationChoice.ENGINE) {
+  // An aborted attempt is not rerun: a VM that does not converge will not converge elsewhere (§8).
+  if (outcome === MigrationState.FAILED && candidate.destinationChoice === DestinationChoice.ENGINE && candidate.abortReason === null) {
     if (rerun(ctx, rec, candidate, cause, hostId)) return;
   }
   finish(ctx, rec, candidate, outcome, cause, hostId, reasonOf(outcome, candidate));
 }
 
 function keepInFlight(ctx: TableContext, rec: Recording, candidate: Migration, verdict: Evaluation, cause: Cause, hostId: string | null): void {
-  const next: Migration = {
-    ...candidate,
-    vmStatus: verdict.vmStatus,
-    location: verdict.location,
-    stalled: verdict.stalled,
-    stalledReason: verdict.stalledReason,
-    runningOnBoth: verdict.runningOnBoth,
-  };
+  const next = withEvaluation(candidate, verdict);
   const previous = ctx.state.migrations.get(next.id);
   if (next.stalled && (previous === undefined || !previous.stalled || previous.stalledReason !== next.stalledReason)) {
     rec.event(EventType.MIGRATION_STALLED, messages.stalled(next), next);
@@ -128,41 +101,46 @@ function keepInFlight(ctx: TableContext, rec: Recording, candidate: Migration, v
   putEntryAndVm(ctx, rec, cause, next, hostId);
 }
 
-/** Starts the next attempt on another host (§4); false when there is none to try. */
+/**
+ * Tries the migration again on another host (§4): the next attempt goes back to the queue, keeping
+ * the migration's place, and the scheduler starts it at once when a free eligible host and the
+ * limits allow, or it waits PENDING (§8). False when no host is eligible or no attempt is left.
+ */
 function rerun(ctx: TableContext, rec: Recording, failed: Migration, cause: Cause, hostId: string | null): boolean {
   const sourceId = failed.source.hostId as string;
   const cluster = ctx.state.hosts.get(sourceId)?.cluster ?? DEFAULT_CLUSTER;
   const tried = new Set(failed.attempts.map((a) => a.destinationHostId).filter((h): h is string => h !== null));
   const attemptsLeft = failed.attempts.length < ctx.settings.maxAttempts;
-  const nextHost = attemptsLeft ? chooseFor(ctx, sourceId, cluster, tried) : null;
-  if (nextHost === null) {
+  if (!attemptsLeft || !eligibleHostExists(ctx, sourceId, cluster, tried)) {
     if (attemptsLeft) rec.event(EventType.MIGRATION_NO_HOST_FOR_RERUN, messages.noHostForRerun(failed), failed);
     return false;
   }
   const reason = reasonOf(MigrationState.FAILED, failed);
   rec.event(EventType.MIGRATION_FAILED, messages.migrationFailed(failed, reason), failed);
-  rec.event(EventType.MIGRATION_TRYING_RERUN, messages.tryingRerun(failed, nextHost), failed);
   const attempts = failed.attempts.map((a, i) => (i === failed.attempts.length - 1 ? { ...a, state: MigrationState.FAILED, endedAt: rec.now, reason } : a));
-  const attempt = failed.attempt + 1;
-  const next: Migration = {
+  // The transition of the failed report comes first, then the rerun.
+  putEntryAndVm(ctx, rec, cause, { ...failed, attempts, vmStatus: VmStatus.MIGRATING_FROM, location: VmLocation.SOURCE }, hostId);
+  requeue(ctx, rec, {
     ...failed,
+    state: MigrationState.PENDING,
     source: notHeard(sourceId),
-    destination: notHeard(nextHost),
+    destination: notHeard(null),
     sourceConfirmed: false,
-    attempt,
-    attempts: [...attempts, { attempt, destinationHostId: nextHost, state: MigrationState.IN_PROGRESS, startedAt: rec.now, endedAt: null, reason: null }],
+    attempt: failed.attempt + 1,
+    attempts,
     progress: null,
-    attemptStartedAt: rec.now,
-    vmStatus: VmStatus.MIGRATING_FROM,
+    progressAt: null,
+    abortReason: null,
+    vmStatus: VmStatus.UP,
     location: VmLocation.SOURCE,
     stalled: false,
     stalledReason: null,
     runningOnBoth: false,
-  };
-  rec.command(HostCommandKind.MIGRATE, next);
-  // The transition of the failed report comes first, then the rerun.
-  putEntryAndVm(ctx, rec, cause, { ...failed, attempts, vmStatus: VmStatus.MIGRATING_FROM, location: VmLocation.SOURCE }, hostId);
-  putEntryAndVm(ctx, rec, Cause.RERUN, next, sourceId);
+    blockedBy: [],
+    waitingReason: null,
+    queuedAt: rec.now,
+  });
+  schedule(ctx, rec);
   return true;
 }
 
@@ -184,6 +162,9 @@ export function finish(ctx: TableContext, rec: Recording, entry: Migration, outc
     stalled: false,
     stalledReason: null,
     runningOnBoth: false,
+    blockedBy: [],
+    waitingReason: null,
+    queuedAt: null,
     endedAt: rec.now,
     reason,
     attempts: entry.attempts.map((a, i) => (i === entry.attempts.length - 1 ? { ...a, state: outcome, endedAt: rec.now, reason } : a)),
@@ -216,6 +197,8 @@ function reasonOf(outcome: MigrationState, entry: Migration): string {
     case MigrationState.CANCELLED:
       return 'cancelled; the VM still runs on the source';
     default:
+      // Aborted by Transit (a passed deadline): the outcome says so in the abort's own words (§8).
+      if (entry.abortReason !== null) return entry.abortReason;
       return `the VM still runs on the source and the destination reports it down${entry.destination.exitReason ? ` (${entry.destination.exitReason})` : ''}`;
   }
 }
@@ -235,6 +218,11 @@ function sameEntry(a: Migration, b: Migration): boolean {
     a.runningOnBoth === b.runningOnBoth &&
     a.vmStatus === b.vmStatus &&
     a.location === b.location &&
-    a.attempt === b.attempt
+    a.attempt === b.attempt &&
+    a.abortReason === b.abortReason &&
+    sameBlockers(a.blockedBy, b.blockedBy)
   );
 }
+
+const sameBlockers = (a: readonly DecisionBlocker[], b: readonly DecisionBlocker[]): boolean =>
+  a.length === b.length && a.every((x, i) => x.code === b[i]?.code && x.hostId === b[i]?.hostId && x.message === b[i]?.message);

@@ -18,6 +18,8 @@ export function addHost(ctx: TableContext, rec: Recording, id: string, cluster: 
   const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null };
   ctx.state.putHost(host);
   rec.host(cause, host, null);
+  // Entries that named it before it registered were held back by it (HOST_NOT_REGISTERED): look again.
+  for (const vmId of ctx.state.entryVmIdsOfHost(id)) reevaluate(ctx, rec, vmId, cause, id);
   return host;
 }
 

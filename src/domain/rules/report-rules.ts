@@ -4,6 +4,7 @@
  * role — and the entry is evaluated again. A MIGRATING_FROM/MIGRATING_TO report about a VM outside
  * the table brings it in (the seed's second way in). Otherwise the report places the VM.
  */
+import { statusOnRecovery } from '../evacuation/evacuation-rules.js';
 import { newEntry, reevaluate, settle } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
@@ -26,7 +27,8 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     bootId: input.bootId ?? host.bootId,
     lastSequence: input.sequence ?? (bootChanged ? null : host.lastSequence),
   });
-  if (recovering) setHostStatus(ctx, rec, hostId, HostStatus.UP, Cause.HOST_RECOVERED);
+  // Back as the operator left it: UP, or PREPARING_FOR_MAINTENANCE while an evacuation holds it (§9).
+  if (recovering) setHostStatus(ctx, rec, hostId, statusOnRecovery(ctx, hostId), Cause.HOST_RECOVERED);
 
   const listed = new Set<string>();
   for (const item of input.vms) {
@@ -48,6 +50,13 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
 
 /** Applies one host's report about one VM. */
 function applyReport(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
+  applyStatus(ctx, rec, hostId, item);
+  // The VM's memory sizes the completion deadline of its migrations (§8).
+  const vm = item.memoryMiB == null ? undefined : ctx.state.vms.get(item.vmId);
+  if (vm !== undefined && vm.memoryMiB !== item.memoryMiB) ctx.state.updateVm(vm, { memoryMiB: item.memoryMiB as number });
+}
+
+function applyStatus(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
   const entry = ctx.state.entries.get(item.vmId);
   if (entry !== undefined) return applyToEntry(ctx, rec, hostId, item, entry);
   switch (item.status) {
@@ -97,7 +106,10 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
   if (role === 'source') {
     const confirms = status === ReportedVmStatus.MIGRATING_FROM || status === ReportedVmStatus.DOWN;
     const progress = status === ReportedVmStatus.MIGRATING_FROM && item.progress != null ? Math.max(next.progress ?? 0, item.progress) : next.progress;
-    next = { ...next, source: side, sourceConfirmed: next.sourceConfirmed || confirms, progress };
+    // The progress timeout counts from the confirmation, and again from every rise (§8).
+    const rose = progress !== null && (next.progress === null || progress > next.progress);
+    const progressAt = (confirms && !next.sourceConfirmed) || rose ? rec.now : next.progressAt;
+    next = { ...next, source: side, sourceConfirmed: next.sourceConfirmed || confirms, progress, progressAt };
   } else {
     next = { ...next, destination: side };
   }

@@ -10,10 +10,14 @@
  * from the hosts' reports, exactly as after an engine restart (contract §3): nothing accepted is
  * lost that the hosts cannot report again, and nothing is ever decided from a half-written state.
  */
+import { cancelRunning, evacuationOf, followEvacuations, releaseFailed, startEvacuation } from '../evacuation/evacuation-rules.js';
 import { messages } from '../messages.js';
 import type {
+  CancelEvacuationInput,
   CancelMigrationInput,
   EngineEvent,
+  EvacuateHostInput,
+  Evacuation,
   Host,
   Migration,
   MigrateVmInput,
@@ -26,11 +30,15 @@ import type {
   Transition,
   UserError,
 } from '../model.js';
-import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
+import { settle } from '../rules/entry-rules.js';
+import { eligibleHostExists } from '../rules/entry-store.js';
+import { abortOverdue, dueDeadlines } from '../rules/deadline-rules.js';
 import { addHost, fenced, markUnresponsive, moveRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { cancelPending, enqueue, schedule } from '../rules/queue-rules.js';
 import { applyBatch } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
+  validateEvacuationInput,
   validateMigrateVm,
   validateRegisterHost,
   validateReportFenceResult,
@@ -42,18 +50,23 @@ import {
   Cause,
   DEFAULT_CLUSTER,
   DestinationChoice,
+  ENGINE_ACTOR,
   ErrorCode,
+  EvacuationState,
   EventType,
   HostCommandKind,
   HostStatus,
+  isCurrent,
   isResponsive,
+  MigrationPriority,
   MigrationState,
+  OPEN_ACTOR,
   VmStatus,
 } from '../vocabulary.js';
 import type { BoundedLog } from './bounded-log.js';
 import type { ChangePublisher } from './publisher.js';
 import { Recording } from './recording.js';
-import { notHeard, type TableContext } from './table-context.js';
+import type { TableContext } from './table-context.js';
 import type { HostRecord, TableState } from './table-state.js';
 
 /** A command reached a table that failed stop: restart the engine (the table is rebuilt from reports). */
@@ -117,13 +130,18 @@ export class TableCommands {
     return this.failure;
   }
 
-  registerHost(input: RegisterHostInput): Outcome<Host> {
+  /*
+   * Every command takes who sends it (`actor`, docs/contract.md §10: the credential's name, `open` in
+   * open mode): everything it causes, the scheduler's and the rules' doings included, carries it.
+   */
+
+  registerHost(input: RegisterHostInput, actor: string = OPEN_ACTOR): Outcome<Host> {
     this.assertWorking();
     const errors = validateRegisterHost(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const moving = input.cluster == null ? null : moveRefusal(this.ctx, input.hostId, input.cluster);
     if (moving !== null) return refused([moving]);
-    return this.run((rec) => {
+    return this.run(actor, (rec) => {
       const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
       const host = this.state.hosts.get(input.hostId);
       if (host === undefined) return ok(addHost(this.ctx, rec, input.hostId, cluster, Cause.HOST_REGISTERED));
@@ -135,20 +153,24 @@ export class TableCommands {
     });
   }
 
-  migrateVm(input: MigrateVmInput): Outcome<Migration> {
+  /**
+   * Accepts a migration (docs/contract.md §3, §8): it starts at once when the limits allow, else it
+   * waits PENDING with the reason. Refused only for what could never work.
+   */
+  migrateVm(input: MigrateVmInput, actor: string = OPEN_ACTOR): Outcome<Migration> {
     this.assertWorking();
     const errors = validateMigrateVm(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const vm = this.state.vms.get(input.vmId);
     if (vm === undefined) return refusedWith(ErrorCode.VM_NOT_FOUND, `VM ${input.vmId} is not known`, 'vmId');
-    if (vm.migrationId !== null) return refusedWith(ErrorCode.VM_ALREADY_MIGRATING, `VM ${vm.id} is already migrating (${vm.migrationId})`, 'vmId');
+    const current = this.state.currentMigrationOf(vm.id);
+    if (current !== undefined) return refusedWith(ErrorCode.VM_ALREADY_MIGRATING, `VM ${vm.id} is already migrating (${current.id}, ${current.state})`, 'vmId');
     if (vm.status !== VmStatus.UP || vm.hostId === null) return refusedWith(ErrorCode.VM_NOT_UP, `VM ${vm.id} is ${vm.status}, not UP`, 'vmId');
     const source = this.state.hosts.get(vm.hostId);
     if (source === undefined || !isResponsive(source.status)) {
       return refusedWith(ErrorCode.HOST_NOT_UP, `the source host ${vm.hostId} is ${source?.status ?? 'not registered'}`, 'vmId');
     }
-    let destinationId: string;
-    let choice: DestinationChoice;
+    let destinationId: string | null = null;
     if (input.destinationHostId != null) {
       const field = 'destinationHostId';
       const destination = this.state.hosts.get(input.destinationHostId);
@@ -159,47 +181,43 @@ export class TableCommands {
         return refusedWith(ErrorCode.CLUSTER_MISMATCH, `host ${destination.id} is in cluster ${destination.cluster}, the VM in ${source.cluster}`, field);
       }
       destinationId = destination.id;
-      choice = DestinationChoice.USER;
-    } else {
-      const chosen = chooseFor(this.ctx, source.id, source.cluster, new Set());
-      if (chosen === null) return refusedWith(ErrorCode.NO_ELIGIBLE_HOST, `no host in cluster ${source.cluster} can take VM ${vm.id}`, 'destinationHostId');
-      destinationId = chosen;
-      choice = DestinationChoice.ENGINE;
+    } else if (!eligibleHostExists(this.ctx, source.id, source.cluster, new Set())) {
+      // Only when no host could ever take it: eligible hosts that are merely full make it wait (§8).
+      return refusedWith(ErrorCode.NO_ELIGIBLE_HOST, `no host in cluster ${source.cluster} can take VM ${vm.id}`, 'destinationHostId');
     }
-    return this.run((rec) => {
-      const entry = newEntry(this.ctx, rec, vm, {
-        source: notHeard(source.id),
-        destination: notHeard(destinationId),
-        destinationChoice: choice,
-        sourceConfirmed: false,
-      });
-      putEntryAndVm(this.ctx, rec, Cause.MIGRATE_COMMAND, entry, source.id);
-      rec.event(EventType.MIGRATION_STARTED, messages.migrationStarted(entry), entry);
-      rec.command(HostCommandKind.MIGRATE, entry);
-      return ok(entry);
+    return this.run(actor, (rec) => {
+      const queued = enqueue(this.ctx, rec, { vmId: vm.id, priority: MigrationPriority.NORMAL, destinationHostId: destinationId, cause: Cause.MIGRATE_COMMAND });
+      schedule(this.ctx, rec);
+      return ok(this.state.migrations.get(queued.id) as Migration);
     });
   }
 
-  cancelMigration(input: CancelMigrationInput): Outcome<Migration> {
+  /**
+   * Cancels a migration that has not decided (docs/contract.md §3, §8): a pending one ends CANCELLED
+   * at once (no order was ever sent); one in flight has its source told to abort, and the reports
+   * decide.
+   */
+  cancelMigration(input: CancelMigrationInput, actor: string = OPEN_ACTOR): Outcome<Migration> {
     this.assertWorking();
     const errors = validateCancelMigration(input, this.limits);
     if (errors.length > 0) return refused(errors);
-    const entry =
-      input.vmId != null ? this.state.entries.get(input.vmId) : this.entryOfMigration(input.migrationId as string);
+    const entry = input.vmId != null ? this.state.currentMigrationOf(input.vmId) : this.currentMigration(input.migrationId as string);
     if (entry === undefined) {
       const field = input.vmId != null ? 'vmId' : 'migrationId';
-      return refusedWith(ErrorCode.NOT_MIGRATING, `${input.vmId != null ? `VM ${input.vmId}` : `migration ${input.migrationId}`} is not in the migration table`, field);
+      return refusedWith(ErrorCode.NOT_MIGRATING, `${input.vmId != null ? `VM ${input.vmId}` : `migration ${input.migrationId}`} is neither pending nor in the migration table`, field);
     }
+    if (entry.state === MigrationState.PENDING) return this.run(actor, (rec) => ok(cancelPending(this.ctx, rec, entry)));
     if (entry.cancelRequested) return ok(entry); // asked already: the source has its order
-    return this.run((rec) => {
+    return this.run(actor, (rec) => {
       const next = { ...entry, cancelRequested: true };
-      rec.command(HostCommandKind.CANCEL, next);
-      putEntryAndVm(this.ctx, rec, Cause.CANCEL, next, next.source.hostId);
+      // An attempt aborted by a deadline already has its CANCEL order.
+      if (entry.abortReason === null) rec.command(HostCommandKind.CANCEL, next);
+      settle(this.ctx, rec, next, Cause.CANCEL, next.source.hostId);
       return ok(next);
     });
   }
 
-  reportVmStatuses(input: ReportVmStatusesInput): Outcome<Host> {
+  reportVmStatuses(input: ReportVmStatusesInput, actor: string = OPEN_ACTOR): Outcome<Host> {
     this.assertWorking();
     const reports = Array.isArray(input.vms) ? input.vms.length : 0;
     const errors = validateReportVmStatuses(input, this.limits);
@@ -217,10 +235,10 @@ export class TableCommands {
       return refusedWith(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
     }
     this.ctx.reportCounts.inAcceptedBatches += reports;
-    return this.run((rec) => ok(applyBatch(this.ctx, rec, input)));
+    return this.run(actor, (rec) => ok(applyBatch(this.ctx, rec, input)));
   }
 
-  reportHostStatus(input: ReportHostStatusInput): Outcome<Host> {
+  reportHostStatus(input: ReportHostStatusInput, actor: string = OPEN_ACTOR): Outcome<Host> {
     this.assertWorking();
     const errors = validateReportHostStatus(input, this.limits);
     if (errors.length > 0) return refused(errors);
@@ -230,18 +248,77 @@ export class TableCommands {
     if (input.status === HostStatus.REBOOTING) {
       return refusedWith(ErrorCode.INVALID_INPUT, 'only a successful fence (reportFenceResult) puts a host into REBOOTING', 'status');
     }
+    if (input.status === HostStatus.PREPARING_FOR_MAINTENANCE) {
+      return refusedWith(ErrorCode.INVALID_INPUT, 'only evacuateHost puts a host into PREPARING_FOR_MAINTENANCE: it also moves its VMs away', 'status');
+    }
     if (input.status !== HostStatus.NON_RESPONSIVE && !isResponsive(host.status)) {
       // Its old reports would be believed again without a word from it: only its own report recovers it.
       return refusedWith(ErrorCode.INVALID_INPUT, `host ${host.id} is ${host.status}: it becomes UP again only by reporting`, 'status');
     }
-    return this.run((rec) => {
+    const running = this.ctx.evacuations.runningOn(host.id);
+    if (running !== undefined && input.status === HostStatus.MAINTENANCE) {
+      return refusedWith(
+        ErrorCode.INVALID_INPUT,
+        `host ${host.id} is being evacuated (${running.id}): it goes into MAINTENANCE once it runs no VM; cancel the evacuation to set its status yourself`,
+        'status',
+      );
+    }
+    const held = this.ctx.evacuations.latestOn(host.id);
+    return this.run(actor, (rec) => {
       if (input.status === HostStatus.NON_RESPONSIVE) markUnresponsive(this.ctx, rec, host.id, 'reported so');
+      // UP during an evacuation cancels it (§9); UP or MAINTENANCE after a failed one releases the host.
+      else if (running !== undefined) cancelRunning(this.ctx, rec, running, Cause.HOST_STATUS_REPORTED);
+      else if (held?.holdsHost === true && host.status === HostStatus.PREPARING_FOR_MAINTENANCE) releaseFailed(this.ctx, rec, held, input.status, Cause.HOST_STATUS_REPORTED);
       else setHostStatus(this.ctx, rec, host.id, input.status, Cause.HOST_STATUS_REPORTED);
       return ok(this.state.hosts.get(host.id) as Host);
     });
   }
 
-  reportFenceResult(input: ReportFenceResultInput): Outcome<Host> {
+  /**
+   * Starts evacuating a host (§9): UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE; asked again while
+   * one runs, the running one, unchanged.
+   */
+  evacuateHost(input: EvacuateHostInput, actor: string = OPEN_ACTOR): Outcome<Evacuation> {
+    this.assertWorking();
+    const errors = validateEvacuationInput(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    const running = this.ctx.evacuations.runningOn(host.id);
+    if (running !== undefined) return ok(evacuationOf(this.state, running));
+    if (!isResponsive(host.status)) {
+      return refusedWith(ErrorCode.HOST_NOT_UP, `host ${host.id} is ${host.status}: only a host that answers (UP, PREPARING_FOR_MAINTENANCE or MAINTENANCE) is evacuated`, 'hostId');
+    }
+    return this.run(actor, (rec) => {
+      const evacuation = startEvacuation(this.ctx, rec, host);
+      return ok(evacuation);
+    }, (evacuation) => evacuationOf(this.state, evacuation));
+  }
+
+  /**
+   * Cancels the host's running evacuation (§9), or lets a host whose latest evacuation FAILED go
+   * back to UP; NOT_EVACUATING otherwise.
+   */
+  cancelEvacuation(input: CancelEvacuationInput, actor: string = OPEN_ACTOR): Outcome<Evacuation> {
+    this.assertWorking();
+    const errors = validateEvacuationInput(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const host = this.state.hosts.get(input.hostId);
+    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    const running = this.ctx.evacuations.runningOn(host.id);
+    const latest = this.ctx.evacuations.latestOn(host.id);
+    const failedHolding = latest?.state === EvacuationState.FAILED && latest.holdsHost && host.status === HostStatus.PREPARING_FOR_MAINTENANCE;
+    if (running === undefined && !failedHolding) {
+      return refusedWith(ErrorCode.NOT_EVACUATING, `host ${host.id} is not being evacuated${latest ? ` (its latest evacuation ${latest.id} is ${latest.state})` : ''}`, 'hostId');
+    }
+    return this.run(actor, (rec) => {
+      if (running !== undefined) cancelRunning(this.ctx, rec, running, Cause.EVACUATION);
+      else if (latest !== undefined) releaseFailed(this.ctx, rec, latest, HostStatus.UP, Cause.EVACUATION);
+      return ok((running ?? latest) as NonNullable<typeof latest>);
+    }, (evacuation) => evacuationOf(this.state, evacuation));
+  }
+
+  reportFenceResult(input: ReportFenceResultInput, actor: string = OPEN_ACTOR): Outcome<Host> {
     this.assertWorking();
     const errors = validateReportFenceResult(input, this.limits);
     if (errors.length > 0) return refused(errors);
@@ -251,7 +328,7 @@ export class TableCommands {
       return refusedWith(ErrorCode.HOST_NOT_NON_RESPONSIVE, `host ${host.id} is ${host.status}; only a NON_RESPONSIVE host is fenced`, 'hostId');
     }
     const message = input.message ?? null;
-    return this.run((rec) => {
+    return this.run(actor, (rec) => {
       if (input.succeeded) fenced(this.ctx, rec, host.id, messages.fenceSucceeded(host.id, input.method, message));
       else rec.hostEvent(EventType.FENCE_FAILED, messages.fenceFailed(host.id, input.method, message), host.id);
       return ok(this.state.hosts.get(host.id) as Host);
@@ -259,8 +336,10 @@ export class TableCommands {
   }
 
   /**
-   * Fires what the clock says is due: hosts silent for `hostTimeoutMs` become NON_RESPONSIVE, and
-   * attempts the source has not confirmed within `migrationStartTimeoutMs` end.
+   * Fires what the clock says is due, as the engine (`actor: engine`): hosts silent for
+   * `hostTimeoutMs` become NON_RESPONSIVE; attempts the source has not confirmed within
+   * `migrationStartTimeoutMs` end; attempts past their progress or completion deadline are aborted;
+   * and the scheduler runs (queue starts and queue timeouts, docs/contract.md §8).
    */
   tick(): void {
     this.assertWorking();
@@ -271,13 +350,16 @@ export class TableCommands {
     const due = [...this.state.unconfirmed]
       .map((vmId) => this.state.entries.get(vmId) as Migration)
       .filter((e) => e.destinationChoice !== DestinationChoice.DISCOVERED && now - e.attemptStartedAt >= this.settings.migrationStartTimeoutMs);
-    if (silent.length === 0 && due.length === 0) return;
-    this.run((rec) => {
+    const overdue = dueDeadlines(this.ctx, now);
+    if (silent.length === 0 && due.length === 0 && overdue.length === 0 && this.state.pending.size === 0) return;
+    this.run(ENGINE_ACTOR, (rec) => {
       for (const host of silent) markUnresponsive(this.ctx, rec, host.id, `no report for ${Math.round((now - host.lastSeenAt) / 1000)} s`);
-      for (const overdue of due) {
-        const entry = this.state.entries.get(overdue.vmId);
-        if (entry !== undefined && entry.id === overdue.id && !entry.sourceConfirmed) startTimedOut(this.ctx, rec, entry);
+      for (const late of due) {
+        const entry = this.state.entries.get(late.vmId);
+        if (entry !== undefined && entry.id === late.id && !entry.sourceConfirmed) startTimedOut(this.ctx, rec, entry);
       }
+      for (const deadline of overdue) abortOverdue(this.ctx, rec, deadline);
+      schedule(this.ctx, rec);
       return ok(undefined);
     });
   }
@@ -287,12 +369,23 @@ export class TableCommands {
     if (this.failure !== null) throw this.failure;
   }
 
-  private run<T>(body: (rec: Recording) => Outcome<T>): Outcome<T> {
+  /**
+   * Runs a command's rules into one recording; then, until nothing more follows, brings the running
+   * evacuations up to date with what was recorded (§9) and runs the scheduler when a slot may have
+   * freed or the queue changed (§8). `view` turns the result into what the caller receives, once
+   * all is done.
+   */
+  private run<T, R = T>(actor: string, body: (rec: Recording) => Outcome<T>, view?: (value: T) => R): Outcome<R> {
     const seqBefore = this.seq;
-    const rec = new Recording(this.settings.clock(), () => ++this.seq, this.settings.faultInjection);
+    const rec = new Recording(this.settings.clock(), () => ++this.seq, actor, this.settings.faultInjection);
     let result: Outcome<T>;
     try {
       result = body(rec);
+      for (let followed = 0; ; ) {
+        followed = followEvacuations(this.ctx, rec, followed);
+        if (!this.state.schedulerDue) break;
+        schedule(this.ctx, rec);
+      }
     } catch (error) {
       this.seq = seqBefore; // nothing of the failed command is kept or published
       this.failure = new TableFailedError(error);
@@ -302,7 +395,8 @@ export class TableCommands {
     for (const t of rec.transitions) this.to.transitions.append(t);
     for (const e of rec.events) this.to.events.append(e);
     if (!rec.isEmpty) this.to.publisher.publish({ transitions: rec.transitions, events: rec.events, commands: rec.commands });
-    return result;
+    if (!result.ok || view === undefined) return result as Outcome<R>;
+    return ok(view(result.value));
   }
 
   private isStale(host: Host, input: ReportVmStatusesInput): boolean {
@@ -312,8 +406,9 @@ export class TableCommands {
     return sameBoot && input.sequence <= host.lastSequence;
   }
 
-  private entryOfMigration(id: string): Migration | undefined {
+  /** The migration with this id while it is pending or in flight. */
+  private currentMigration(id: string): Migration | undefined {
     const m = this.state.migrations.get(id);
-    return m !== undefined && m.state === MigrationState.IN_PROGRESS ? m : undefined;
+    return m !== undefined && isCurrent(m.state) ? m : undefined;
   }
 }

@@ -3,9 +3,12 @@
  * agent must hold. It reads the state through read-only views and never writes; the command side
  * (`commands.ts`) is the only writer.
  */
+import { planEvacuation } from '../evacuation/evacuation-plan.js';
+import { evacuationOf } from '../evacuation/evacuation-rules.js';
+import type { EvacuationView } from '../evacuation/evacuation-store.js';
 import { matchesEvent, type EventFilter } from '../event-filter.js';
-import type { EngineEvent, Host, HostCommand, Migration, Millis, Transition, Vm } from '../model.js';
-import { DestinationChoice, HostCommandKind, type HostStatus, type MigrationState, type VmStatus } from '../vocabulary.js';
+import type { EngineEvent, Evacuation, EvacuationPlan, Host, HostCommand, Migration, Millis, Transition, Vm } from '../model.js';
+import { DestinationChoice, HostCommandKind, type EvacuationState, type HostStatus, type MigrationState, type VmStatus } from '../vocabulary.js';
 import type { BoundedLog, ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
 import { commandOf } from './recording.js';
@@ -34,7 +37,15 @@ export interface TableStats {
   /** Kept migrations (in flight and recently decided) by state. */
   readonly migrationsByState: ReadonlyMap<MigrationState, number>;
   readonly hostsByStatus: ReadonlyMap<HostStatus, number>;
+  /** Kept evacuations (running, and ended ones up to the history limit) by state. */
+  readonly evacuationsByState: ReadonlyMap<EvacuationState, number>;
   readonly reports: ReportTotals;
+  /** Migrations waiting in the queue. */
+  readonly pending: number;
+  /** Attempts in flight per host with any: leaving it and heading to it. */
+  readonly inFlightByHost: ReadonlyMap<string, { readonly outgoing: number; readonly incoming: number }>;
+  /** Attempts in flight per cluster (every cluster with a host). */
+  readonly inFlightByCluster: ReadonlyMap<string, number>;
 }
 
 /** Why a cursor cannot be resumed from. */
@@ -45,6 +56,7 @@ export interface ReadSources {
   readonly epoch: string;
   readonly startedAt: Millis;
   readonly state: TableView;
+  readonly evacuations: EvacuationView;
   readonly transitions: BoundedLog<Transition>;
   readonly events: BoundedLog<EngineEvent>;
   readonly reportCounts: Readonly<ReportCounts>;
@@ -127,6 +139,16 @@ export class TableReader {
     return this.from.state.entries.get(vmId);
   }
 
+  /** The VM's current migration: pending in the queue, or in flight in the table (docs/contract.md §8). */
+  currentMigrationOf(vmId: string): Migration | undefined {
+    return this.from.state.currentMigrationOf(vmId);
+  }
+
+  /** Pending migrations, in no particular order. */
+  pendingMigrations(): IterableIterator<Migration> {
+    return this.from.state.pending.values();
+  }
+
   entries(): IterableIterator<Migration> {
     return this.from.state.entries.values();
   }
@@ -147,8 +169,35 @@ export class TableReader {
       stalledEntries: state.stalledEntries,
       migrationsByState: state.migrationCountsByState(),
       hostsByStatus,
+      evacuationsByState: this.from.evacuations.countsByState(),
       reports: { applied: inAcceptedBatches - ignored, ignored, outOfOrderBatch: outOfOrder, invalidBatch: invalid },
+      pending: state.pending.size,
+      inFlightByHost: new Map([...state.hostIdsWithAttemptsInFlight()].map((id) => [id, { outgoing: state.outgoingOf(id), incoming: state.incomingOf(id) }])),
+      inFlightByCluster: new Map([...new Set([...state.hosts.values()].map((h) => h.cluster))].map((c) => [c, state.inFlightInCluster(c)])),
     };
+  }
+
+  /** The evacuation with this id, running or kept in the history (§9). */
+  evacuation(id: string): Evacuation | undefined {
+    const record = this.from.evacuations.byId(id);
+    return record === undefined ? undefined : evacuationOf(this.from.state, record);
+  }
+
+  /** The host's running evacuation, if any. */
+  runningEvacuationOf(hostId: string): Evacuation | undefined {
+    const record = this.from.evacuations.runningOn(hostId);
+    return record === undefined ? undefined : evacuationOf(this.from.state, record);
+  }
+
+  /** Evacuations, filtered, newest first, after the one at `afterOrdinal` (0: from the newest). */
+  evacuations(filter: { hostId?: string | null; state?: EvacuationState | null }, afterOrdinal = 0, first = 50): Page<Evacuation> {
+    const page = this.from.evacuations.newestFirst(filter, afterOrdinal === 0 ? null : afterOrdinal, first);
+    return { items: page.items.map((record) => evacuationOf(this.from.state, record)), hasNextPage: page.hasNextPage };
+  }
+
+  /** The dry run of evacuating the host now (§9); null when the host is not known. It changes nothing. */
+  evacuationPlan(hostId: string): EvacuationPlan | null {
+    return planEvacuation(this.from.state, hostId);
   }
 
   /** A page of the kept event log after `afterSeq`, filtered, oldest first (from the oldest kept at 0). */
@@ -197,18 +246,19 @@ export class TableReader {
    * Reads the position inside a page cursor of `vms` or `migrations` pages (an ordinal of this
    * engine run): refused when malformed, from another run, or beyond any ordinal handed out.
    */
-  resolvePageCursor(list: 'vms' | 'migrations', text: string): { ok: true; ordinal: number } | { ok: false; reason: CursorProblem } {
+  resolvePageCursor(list: 'vms' | 'migrations' | 'evacuations', text: string): { ok: true; ordinal: number } | { ok: false; reason: CursorProblem } {
     const position = parseCursor(text);
     if (position === null) return { ok: false, reason: 'MALFORMED' };
     if (position.epoch !== this.from.epoch) return { ok: false, reason: 'OTHER_EPOCH' };
-    const last = list === 'vms' ? this.from.state.lastVmOrdinal : this.from.state.lastMigrationOrdinal;
+    const last = list === 'vms' ? this.from.state.lastVmOrdinal : list === 'migrations' ? this.from.state.lastMigrationOrdinal : this.from.evacuations.lastOrdinal;
     if (position.seq > last) return { ok: false, reason: 'FUTURE' };
     return { ok: true, ordinal: position.seq };
   }
 
   /**
    * The orders a host agent must hold now: for every migration still in progress from it, the
-   * migrate order of the current attempt, and the cancel order when one was asked. An agent that
+   * migrate order of the current attempt, and the cancel order when one was asked or a deadline
+   * aborted the attempt. A pending migration has no order yet. An agent that
    * (re)connects gets these first, so it misses no order; orders are idempotent by
    * (migrationId, attempt, kind).
    */
@@ -219,14 +269,14 @@ export class TableReader {
       const entry = state.entries.get(vmId) as Migration;
       if (entry.source.hostId !== hostId) continue;
       if (entry.destinationChoice !== DestinationChoice.DISCOVERED) commands.push(commandOf(HostCommandKind.MIGRATE, entry, entry.attemptStartedAt));
-      if (entry.cancelRequested) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
+      if (entry.cancelRequested || entry.abortReason !== null) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
     }
     return commands;
   }
 
   /** Index and record disagreements (empty when consistent): for tests and diagnostics. */
   checkConsistency(): string[] {
-    return this.from.state.checkIndexes();
+    return [...this.from.state.checkIndexes(), ...this.from.evacuations.checkIndexes()];
   }
 }
 

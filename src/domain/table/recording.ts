@@ -26,20 +26,33 @@ export function commandOf(kind: HostCommandKind, entry: Migration, issuedAt: Mil
   };
 }
 
+/** A migration this command put in the queue, not yet decided by the scheduler (its first transition is recorded then). */
+export interface Admission {
+  /** The cause its first transition carries (`MIGRATE_COMMAND`, `RERUN`, an evacuation's, ...). */
+  readonly cause: Cause;
+  /** The next attempt of a migration whose attempt just failed (its VM is still in the table). */
+  readonly rerun: boolean;
+}
+
 export class Recording {
   readonly transitions: Transition[] = [];
   readonly events: EngineEvent[] = [];
   readonly commands: HostCommand[] = [];
   /** VMs first heard of in this command: their first transition comes from nothing (`from: null`). */
   readonly newVms = new Set<string>();
+  /** Migrations queued by this command that the scheduler has not decided yet, by migration id. */
+  readonly admissions = new Map<string, Admission>();
 
   /**
-   * `nextSeq` hands out the table's strictly increasing sequence numbers; `faultInjection` (tests
-   * only) sees every step recorded and may throw, as a rule failing part-way would.
+   * `nextSeq` hands out the table's strictly increasing sequence numbers; `actor` is who caused the
+   * command (docs/contract.md §10: a credential's name, `open`, or `engine`), carried by every
+   * transition and event it records; `faultInjection` (tests only) sees every step recorded and may
+   * throw, as a rule failing part-way would.
    */
   constructor(
     readonly now: Millis,
     private readonly nextSeq: () => number,
+    readonly actor: string,
     private readonly faultInjection: ((step: Transition | EngineEvent) => void) | undefined = undefined,
   ) {}
 
@@ -72,6 +85,7 @@ export class Recording {
       hostStatusFrom: null,
       hostStatusTo: null,
       hostIds: distinctHosts(hostId, from?.hostId, to.hostId, migration?.source.hostId, migration?.destination.hostId),
+      actor: this.actor,
     });
   }
 
@@ -88,6 +102,7 @@ export class Recording {
       hostStatusFrom: from,
       hostStatusTo: host.status,
       hostIds: [host.id],
+      actor: this.actor,
     });
   }
 
@@ -109,6 +124,7 @@ export class Recording {
       hostId,
       migrationId: migration?.id ?? null,
       hostIds: distinctHosts(hostId, migration?.source.hostId, migration?.destination.hostId),
+      actor: this.actor,
     });
   }
 

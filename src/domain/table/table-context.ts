@@ -2,13 +2,23 @@
  * What the table's rules work on: the state, the settings, and the table-wide order in which
  * reports are heard. The table owns it; the rule modules receive it with each command.
  */
+import type { EvacuationStore } from '../evacuation/evacuation-store.js';
 import type { Side } from '../model.js';
+import type { SchedulingLimits } from '../scheduling/scheduler.js';
 import type { TableState } from './table-state.js';
 
 export interface RuleSettings {
   readonly epoch: string;
   readonly migrationStartTimeoutMs: number;
   readonly maxAttempts: number;
+  /** Attempts in flight per host and per cluster (docs/contract.md §8); 0: no limit. */
+  readonly limits: SchedulingLimits;
+  /** A migration pending this long ends FAILED; 0: no queue deadline. */
+  readonly migrationQueueTimeoutMs: number;
+  /** A confirmed attempt whose progress has not risen for this long is aborted; 0: no such deadline. */
+  readonly migrationProgressTimeoutMs: number;
+  /** An attempt not completed within this long per GiB of the VM's memory (at least 2 GiB) is aborted; 0: no such deadline. */
+  readonly migrationCompletionTimeoutPerGibMs: number;
 }
 
 /** Running totals of VM reports, for monitoring. */
@@ -27,6 +37,8 @@ export interface TableContext {
   /** The next position in the table-wide order of applied reports ("heard after", row 1). */
   nextHeard(): number;
   readonly reportCounts: ReportCounts;
+  /** Evacuations of hosts (§9), with their indexes. */
+  readonly evacuations: EvacuationStore;
 }
 
 /** A side nothing has been heard from in the current attempt. */

@@ -19,6 +19,7 @@ export interface VmRecord {
   migrationId: string | null;
   /** The status it had before its host stopped responding, to restore when the host answers. */
   statusBeforeUnknown: VmStatus | null;
+  memoryMiB: number | null;
 }
 
 export type HostRecord = { -readonly [K in keyof Host]: Host[K] };
@@ -98,12 +99,24 @@ export interface TableView {
   readonly migrations: ReadonlyMap<string, Migration>;
   /** In-flight entries whose current attempt the source has not confirmed (VM ids). */
   readonly unconfirmed: ReadonlySet<string>;
+  /** Pending migrations (docs/contract.md §8), by VM id: accepted, waiting for a slot, not in the table. */
+  readonly pending: ReadonlyMap<string, Migration>;
   readonly stalledEntries: number;
   /** The highest ordinal handed out to a VM, and to a migration (page cursors never go beyond). */
   readonly lastVmOrdinal: number;
   readonly lastMigrationOrdinal: number;
   hostIdsInCluster(cluster: string): Iterable<string>;
   loadOf(hostId: string): number;
+  /** Attempts in flight leaving the host (entries whose source it is, discovered ones included). */
+  outgoingOf(hostId: string): number;
+  /** Attempts in flight heading to the host. */
+  incomingOf(hostId: string): number;
+  /** Attempts in flight in the cluster: counted at their source, or their destination when the source is not known. */
+  inFlightInCluster(cluster: string): number;
+  /** Hosts with at least one attempt in flight leaving or heading to them. */
+  hostIdsWithAttemptsInFlight(): Iterable<string>;
+  /** The VM's current migration: its entry in flight, or its pending migration. */
+  currentMigrationOf(vmId: string): Migration | undefined;
   vmIdsOnHost(hostId: string): ReadonlySet<string>;
   /** The VMs of the host that runs the most. */
   mostVmsOnOneHost(): number;
@@ -131,6 +144,18 @@ export class TableState implements TableView {
   private readonly entriesByHost = new Map<string, Set<string>>();
   /** In-flight entries whose current attempt the source has not confirmed (values: VM ids). */
   private readonly unconfirmedSet = new Set<string>();
+  /** Pending migrations by VM id. */
+  private readonly pendingMap = new Map<string, Migration>();
+  /** Attempts in flight per host: leaving it, heading to it, and heading to it from an unknown source. */
+  private readonly outgoingCount = new Map<string, number>();
+  private readonly incomingCount = new Map<string, number>();
+  private readonly sourcelessIncomingCount = new Map<string, number>();
+  /**
+   * A slot may have freed or the queue changed since the scheduler last ran (an attempt ended, a
+   * host changed, a migration was queued or left the queue, a pending migration's VM changed):
+   * the table runs the scheduler at the end of the command (docs/contract.md §8).
+   */
+  schedulerDue = false;
   /** Migration ordinals by host, VM and state, ascending: `migrations` pages are read from these. */
   private readonly migrationsByHost = new Map<string, OrdinalSet>();
   private readonly migrationsByVm = new Map<string, OrdinalSet>();
@@ -167,6 +192,10 @@ export class TableState implements TableView {
     return this.unconfirmedSet;
   }
 
+  get pending(): ReadonlyMap<string, Migration> {
+    return this.pendingMap;
+  }
+
   get lastVmOrdinal(): number {
     return this.vmOrdinal;
   }
@@ -179,6 +208,7 @@ export class TableState implements TableView {
 
   putHost(host: HostRecord): void {
     const previous = this.hosts.get(host.id);
+    if (previous === undefined || previous.status !== host.status || previous.cluster !== host.cluster) this.schedulerDue = true;
     if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
     this.hostMap.set(host.id, host);
     addTo(this.hostsByCluster, host.cluster, host.id);
@@ -195,6 +225,41 @@ export class TableState implements TableView {
     return (this.vmsByHost.get(hostId)?.size ?? 0) + incoming;
   }
 
+  outgoingOf(hostId: string): number {
+    return this.outgoingCount.get(hostId) ?? 0;
+  }
+
+  incomingOf(hostId: string): number {
+    return this.incomingCount.get(hostId) ?? 0;
+  }
+
+  inFlightInCluster(cluster: string): number {
+    let count = 0;
+    for (const hostId of this.hostIdsInCluster(cluster)) count += this.outgoingOf(hostId) + (this.sourcelessIncomingCount.get(hostId) ?? 0);
+    return count;
+  }
+
+  hostIdsWithAttemptsInFlight(): Iterable<string> {
+    return new Set([...this.outgoingCount.keys(), ...this.incomingCount.keys()]);
+  }
+
+  currentMigrationOf(vmId: string): Migration | undefined {
+    return this.entryMap.get(vmId) ?? this.pendingMap.get(vmId);
+  }
+
+  /** Adds (+1) or removes (-1) an in-flight entry from the per-host attempt counts. */
+  private countAttempt(entry: Migration, by: 1 | -1): void {
+    const bump = (counts: Map<string, number>, hostId: string) => {
+      const next = (counts.get(hostId) ?? 0) + by;
+      if (next === 0) counts.delete(hostId);
+      else counts.set(hostId, next);
+    };
+    const { source, destination } = entry;
+    if (source.hostId !== null) bump(this.outgoingCount, source.hostId);
+    if (destination.hostId !== null) bump(this.incomingCount, destination.hostId);
+    if (source.hostId === null && destination.hostId !== null) bump(this.sourcelessIncomingCount, destination.hostId);
+  }
+
   // ---- VMs ----------------------------------------------------------------------------------
 
   createVm(id: string): VmRecord {
@@ -206,6 +271,7 @@ export class TableState implements TableView {
       location: null,
       migrationId: null,
       statusBeforeUnknown: null,
+      memoryMiB: null,
     };
     this.vmMap.set(id, vm);
     this.vmsByOrdinal[vm.ordinal] = vm;
@@ -214,6 +280,7 @@ export class TableState implements TableView {
   }
 
   updateVm(vm: VmRecord, next: Partial<Omit<VmRecord, 'id' | 'ordinal'>>): void {
+    if (this.pendingMap.has(vm.id)) this.schedulerDue = true; // a pending migration's VM changed: it may have to end
     if (next.status !== undefined && next.status !== vm.status) {
       removeFrom(this.vmsByStatus, vm.status, vm.ordinal);
       addOrdinal(this.vmsByStatus, next.status, vm.ordinal);
@@ -267,14 +334,19 @@ export class TableState implements TableView {
     return ++this.migrationOrdinal;
   }
 
-  /** Puts an entry in flight, or replaces it with its next snapshot. */
+  /** Puts an entry in flight (a new one, or a pending migration that starts), or replaces it with its next snapshot. */
   putEntry(next: Migration): void {
     const previous = this.migrations.get(next.id);
-    this.stalledCount += (next.stalled ? 1 : 0) - (previous?.stalled === true ? 1 : 0);
+    const inFlight = this.entryMap.get(next.vmId);
+    if (inFlight !== undefined && inFlight.id === next.id) this.countAttempt(inFlight, -1);
+    this.countAttempt(next, 1);
+    if (this.pendingMap.get(next.vmId)?.id === next.id) this.pendingMap.delete(next.vmId);
+    this.stalledCount += (next.stalled ? 1 : 0) - (inFlight?.id === next.id && inFlight.stalled ? 1 : 0);
     this.entryMap.set(next.vmId, next);
     this.migrationMap.set(next.id, next);
     this.reindexMigration(previous, next);
-    for (const hostId of [previous?.source.hostId, previous?.destination.hostId]) {
+    const before = inFlight?.id === next.id ? inFlight : undefined;
+    for (const hostId of [before?.source.hostId, before?.destination.hostId]) {
       if (hostId != null && hostId !== next.source.hostId && hostId !== next.destination.hostId) removeFrom(this.entriesByHost, hostId, next.vmId);
     }
     for (const hostId of [next.source.hostId, next.destination.hostId]) if (hostId !== null) addTo(this.entriesByHost, hostId, next.vmId);
@@ -282,15 +354,25 @@ export class TableState implements TableView {
     else this.unconfirmedSet.add(next.vmId);
   }
 
-  /** Takes a decided entry out of flight into the bounded history. */
+  /**
+   * Queues a migration (a new one, or the next attempt of one in flight, which then leaves the
+   * table), or replaces a pending one with its next snapshot.
+   */
+  putPending(next: Migration): void {
+    const previous = this.migrations.get(next.id);
+    this.takeOutOfFlight(next);
+    this.pendingMap.set(next.vmId, next);
+    this.migrationMap.set(next.id, next);
+    this.reindexMigration(previous, next);
+    if (previous === undefined || previous.state !== next.state) this.schedulerDue = true;
+  }
+
+  /** Takes a decided migration (in flight or pending) out of flight and the queue into the bounded history. */
   archiveEntry(done: Migration): void {
     const previous = this.migrations.get(done.id);
-    if (previous?.stalled === true) this.stalledCount--;
-    this.entryMap.delete(done.vmId);
-    this.unconfirmedSet.delete(done.vmId);
-    for (const hostId of [previous?.source.hostId, previous?.destination.hostId, done.source.hostId, done.destination.hostId]) {
-      if (hostId != null) removeFrom(this.entriesByHost, hostId, done.vmId);
-    }
+    this.takeOutOfFlight(done);
+    if (this.pendingMap.get(done.vmId)?.id === done.id) this.pendingMap.delete(done.vmId);
+    this.schedulerDue = true;
     this.migrationMap.set(done.id, done);
     this.reindexMigration(previous, done);
     this.decided.push(done.id);
@@ -299,6 +381,17 @@ export class TableState implements TableView {
       this.decided.splice(0, this.decidedHead);
       this.decidedHead = 0;
     }
+  }
+
+  /** Removes the migration's in-flight entry, if it has one (the VM's other entry, if any, stays). */
+  private takeOutOfFlight(m: Migration): void {
+    const inFlight = this.entryMap.get(m.vmId);
+    if (inFlight === undefined || inFlight.id !== m.id) return;
+    if (inFlight.stalled) this.stalledCount--;
+    this.countAttempt(inFlight, -1);
+    this.entryMap.delete(m.vmId);
+    this.unconfirmedSet.delete(m.vmId);
+    for (const hostId of [inFlight.source.hostId, inFlight.destination.hostId]) if (hostId !== null) removeFrom(this.entriesByHost, hostId, m.vmId);
   }
 
   entryVmIdsOfHost(hostId: string): readonly string[] {
@@ -412,6 +505,32 @@ export class TableState implements TableView {
       if (this.vms.get(e.vmId)?.migrationId !== e.id) problems.push(`VM ${e.vmId} does not point at its entry ${e.id}`);
       if (this.migrations.get(e.id) !== e) problems.push(`entry ${e.id} differs from the kept migration`);
     }
+    for (const p of this.pendingMap.values()) {
+      if (p.state !== MigrationState.PENDING) problems.push(`pending migration ${p.id} is ${p.state}`);
+      if (this.migrations.get(p.id) !== p) problems.push(`pending migration ${p.id} differs from the kept migration`);
+      if (this.entries.get(p.vmId)?.id === p.id) problems.push(`pending migration ${p.id} is also in flight`);
+      if (this.vms.get(p.vmId)?.migrationId === p.id) problems.push(`VM ${p.vmId} points at its pending migration ${p.id} as if in flight`);
+    }
+    for (const m of migrations) {
+      const current = m.state === MigrationState.PENDING || m.state === MigrationState.IN_PROGRESS;
+      if (current && this.entries.get(m.vmId) !== m && this.pendingMap.get(m.vmId) !== m) problems.push(`migration ${m.id} is ${m.state} but neither in flight nor pending`);
+    }
+    const counted = (pick: (e: Migration) => string | null) => {
+      const counts = new Map<string, number>();
+      for (const e of entries) {
+        const hostId = pick(e);
+        if (hostId !== null) counts.set(hostId, (counts.get(hostId) ?? 0) + 1);
+      }
+      return counts;
+    };
+    const sameCounts = (what: string, actual: Map<string, number>, rebuilt: Map<string, number>) => {
+      for (const key of new Set([...actual.keys(), ...rebuilt.keys()])) {
+        if (actual.get(key) !== rebuilt.get(key)) problems.push(`${what}[${key}]: counted ${actual.get(key) ?? 0}, entries say ${rebuilt.get(key) ?? 0}`);
+      }
+    };
+    sameCounts('outgoing', this.outgoingCount, counted((e) => e.source.hostId));
+    sameCounts('incoming', this.incomingCount, counted((e) => e.destination.hostId));
+    sameCounts('sourcelessIncoming', this.sourcelessIncomingCount, counted((e) => (e.source.hostId === null ? e.destination.hostId : null)));
     for (const vm of vms) {
       if (vm.migrationId !== null && this.entries.get(vm.id)?.id !== vm.migrationId) problems.push(`VM ${vm.id} points at ${vm.migrationId}, not in flight`);
       if (vm.status === VmStatus.MIGRATING_FROM && vm.migrationId === null) problems.push(`VM ${vm.id} is MIGRATING_FROM outside the table`);

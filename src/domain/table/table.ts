@@ -10,7 +10,9 @@
  * Time comes only from the injected clock; timeouts fire only when `tick()` is called.
  */
 import type { EngineEvent, Millis, Transition } from '../model.js';
+import type { SchedulingLimits } from '../scheduling/scheduler.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../validation.js';
+import { EvacuationStore } from '../evacuation/evacuation-store.js';
 import { BoundedLog } from './bounded-log.js';
 import { TableCommands, type TableFailedError } from './commands.js';
 import { ChangePublisher, type ChangeListener } from './publisher.js';
@@ -35,6 +37,14 @@ export interface TableOptions {
   readonly maxAttempts: number;
   /** Transitions, events and decided migrations kept, each, for queries and resume. */
   readonly historyLimit: number;
+  /** Attempts in flight per host (outgoing, incoming) and per cluster; 0: no limit. Default 2/2/5 (docs/contract.md §8). */
+  readonly limits?: SchedulingLimits;
+  /** A migration pending this long ends FAILED; 0 (default): no queue deadline. */
+  readonly migrationQueueTimeoutMs?: number;
+  /** A confirmed attempt whose progress has not risen for this long is aborted; 0: never. Default 150 000. */
+  readonly migrationProgressTimeoutMs?: number;
+  /** An attempt not completed within this long per GiB of memory (at least 2 GiB) is aborted; 0: never. Default 150 000. */
+  readonly migrationCompletionTimeoutPerGibMs?: number;
   readonly inputLimits?: InputLimits;
   /** Where a listener's failure goes (the command it heard of stays applied). Default: dropped, counted. */
   readonly onListenerError?: (error: unknown) => void;
@@ -49,6 +59,13 @@ export const DEFAULT_TABLE_SETTINGS = Object.freeze({
   migrationStartTimeoutMs: 30_000,
   maxAttempts: 3,
   historyLimit: 100_000,
+  /** As VDSM's `max_outgoing_migrations` and `max_incoming_migrations`, and KubeVirt's `parallelMigrationsPerCluster`. */
+  limits: Object.freeze({ maxOutgoingPerHost: 2, maxIncomingPerHost: 2, maxPerCluster: 5 }) as SchedulingLimits,
+  migrationQueueTimeoutMs: 0,
+  /** As KubeVirt's `progressTimeout` and oVirt's 150 s. */
+  migrationProgressTimeoutMs: 150_000,
+  /** As KubeVirt's `completionTimeoutPerGiB`. */
+  migrationCompletionTimeoutPerGibMs: 150_000,
 });
 
 export class MigrationTable extends TableReader {
@@ -60,13 +77,23 @@ export class MigrationTable extends TableReader {
     const transitions = new BoundedLog<Transition>(options.historyLimit);
     const events = new BoundedLog<EngineEvent>(options.historyLimit);
     const reportCounts: ReportCounts = { inAcceptedBatches: 0, ignored: 0, outOfOrder: 0, invalid: 0 };
+    const evacuations = new EvacuationStore(options.historyLimit);
     /** Orders every report the table applies, across hosts ("heard after", row 1). */
     let heardOrder = 0;
     const ctx: TableContext = {
       state,
-      settings: { epoch: options.epoch, migrationStartTimeoutMs: options.migrationStartTimeoutMs, maxAttempts: options.maxAttempts },
+      settings: {
+        epoch: options.epoch,
+        migrationStartTimeoutMs: options.migrationStartTimeoutMs,
+        maxAttempts: options.maxAttempts,
+        limits: options.limits ?? DEFAULT_TABLE_SETTINGS.limits,
+        migrationQueueTimeoutMs: options.migrationQueueTimeoutMs ?? DEFAULT_TABLE_SETTINGS.migrationQueueTimeoutMs,
+        migrationProgressTimeoutMs: options.migrationProgressTimeoutMs ?? DEFAULT_TABLE_SETTINGS.migrationProgressTimeoutMs,
+        migrationCompletionTimeoutPerGibMs: options.migrationCompletionTimeoutPerGibMs ?? DEFAULT_TABLE_SETTINGS.migrationCompletionTimeoutPerGibMs,
+      },
       nextHeard: () => ++heardOrder,
       reportCounts,
+      evacuations,
     };
     const publisher = new ChangePublisher(options.onListenerError ?? (() => {}));
     const commands = new TableCommands(
@@ -79,19 +106,22 @@ export class MigrationTable extends TableReader {
       },
       { state, ctx, transitions, events, publisher, onFailure: options.onFailure ?? (() => {}) },
     );
-    super({ epoch: options.epoch, startedAt: options.clock(), state, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
+    super({ epoch: options.epoch, startedAt: options.clock(), state, evacuations, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
     this.commands = commands;
     this.publisher = publisher;
   }
 
   // ---- the command side ---------------------------------------------------------------------
-  readonly registerHost: TableCommands['registerHost'] = (input) => this.commands.registerHost(input);
-  readonly migrateVm: TableCommands['migrateVm'] = (input) => this.commands.migrateVm(input);
-  readonly cancelMigration: TableCommands['cancelMigration'] = (input) => this.commands.cancelMigration(input);
-  readonly reportVmStatuses: TableCommands['reportVmStatuses'] = (input) => this.commands.reportVmStatuses(input);
-  readonly reportHostStatus: TableCommands['reportHostStatus'] = (input) => this.commands.reportHostStatus(input);
-  readonly reportFenceResult: TableCommands['reportFenceResult'] = (input) => this.commands.reportFenceResult(input);
-  /** Fires what the clock says is due (host timeouts, start timeouts). */
+  // Each takes its input and who sends it (`actor`: the credential's name; `open` when not given).
+  readonly registerHost: TableCommands['registerHost'] = (input, actor) => this.commands.registerHost(input, actor);
+  readonly migrateVm: TableCommands['migrateVm'] = (input, actor) => this.commands.migrateVm(input, actor);
+  readonly cancelMigration: TableCommands['cancelMigration'] = (input, actor) => this.commands.cancelMigration(input, actor);
+  readonly reportVmStatuses: TableCommands['reportVmStatuses'] = (input, actor) => this.commands.reportVmStatuses(input, actor);
+  readonly reportHostStatus: TableCommands['reportHostStatus'] = (input, actor) => this.commands.reportHostStatus(input, actor);
+  readonly reportFenceResult: TableCommands['reportFenceResult'] = (input, actor) => this.commands.reportFenceResult(input, actor);
+  readonly evacuateHost: TableCommands['evacuateHost'] = (input, actor) => this.commands.evacuateHost(input, actor);
+  readonly cancelEvacuation: TableCommands['cancelEvacuation'] = (input, actor) => this.commands.cancelEvacuation(input, actor);
+  /** Fires what the clock says is due (host, start, progress and completion timeouts; the scheduler), as the engine. */
   readonly tick = (): void => this.commands.tick();
 
   /** The error that stopped the table, or null while it works. */

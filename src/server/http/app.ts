@@ -106,6 +106,14 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       migrationStartTimeoutMs: config.migrationStartTimeoutMs,
       maxAttempts: config.maxAttempts,
       historyLimit: config.historyLimit,
+      limits: {
+        maxOutgoingPerHost: config.maxOutgoingMigrationsPerHost,
+        maxIncomingPerHost: config.maxIncomingMigrationsPerHost,
+        maxPerCluster: config.maxMigrationsPerCluster,
+      },
+      migrationQueueTimeoutMs: config.migrationQueueTimeoutMs,
+      migrationProgressTimeoutMs: config.migrationProgressTimeoutMs,
+      migrationCompletionTimeoutPerGibMs: config.migrationCompletionTimeoutPerGibMs,
       inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
       onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
       onFailure: (error) => {

@@ -42,6 +42,9 @@ export const ACCESS_POLICY: Readonly<Record<'query', FieldRule>> & Readonly<Reco
     registerHost: { roles: [Role.OPERATOR] },
     reportHostStatus: { roles: [Role.OPERATOR, Role.FENCER] },
     reportFenceResult: { roles: [Role.FENCER] },
+    // §9: draining a host is an operator's decision; `evacuationPlan` is a query, for every reader.
+    evacuateHost: { roles: [Role.OPERATOR] },
+    cancelEvacuation: { roles: [Role.OPERATOR] },
     reportVmStatuses: { roles: [Role.HOST], boundHost: (args) => (args.input as { hostId?: unknown } | undefined)?.hostId },
   },
   subscription: {
