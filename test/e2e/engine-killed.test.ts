@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet, FleetVerdict } from '../../src/sim/fleet.js';
-import { spawnEngine, freePort, type EngineProcess } from '../utils/engine-process.js';
+import { spawnEngine, freePort, STARTUP_DEADLINE_MS, type EngineProcess } from '../utils/engine-process.js';
 import { eventually, fastFleet, hostCount, until } from '../utils/fleet.js';
 
 const ENV = { TRANSIT_HOST_TIMEOUT_MS: '2500', TRANSIT_MIGRATION_START_TIMEOUT_MS: '3000', TRANSIT_TICK_INTERVAL_MS: '100' };
@@ -47,7 +47,7 @@ describe('an engine killed in the middle of a run', () => {
     await until(() => fleet.checker.decided >= decidedBeforeKill + DECIDED_AFTER_RESTART, 'decisions of the new engine');
     fleet.quiesce();
     verdict = await fleet.converge(CONVERGENCE_MS);
-  }, 90_000);
+  }, 2 * STARTUP_DEADLINE_MS + 60_000); // two starts, then the run and its convergence
 
   afterAll(async () => {
     await fleet?.stop();
