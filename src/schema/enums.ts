@@ -170,5 +170,6 @@ export const EvacuationStateEnum = enumFrom('EvacuationState', EvacuationState, 
 
 export const HostCommandKindEnum = enumFrom('HostCommandKind', HostCommandKind, 'The kinds of order a host agent receives.', {
   MIGRATE: 'Start migrating the VM to the destination (for this migration and attempt).',
-  CANCEL: 'Abort the migration of the VM, or drop the migrate order if it has not started.',
+  CANCEL:
+    "Abort the VM's migration (a cancel was asked, or a deadline passed: docs/contract.md §8), or drop the migrate order if it has not started. Match it by VM and destination: a migration found in the reports after a restart carries Transit's own id.",
 });

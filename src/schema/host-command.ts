@@ -27,7 +27,7 @@ builder.subscriptionField('hostCommands', (t) =>
   t.field({
     type: 'HostCommand',
     description:
-      "The orders for a host agent: first every order still pending for it (the migrate order of each migration in progress from it, and the cancel order when one was asked), then new ones as they are issued. An agent that reconnects misses nothing. Ends with SUBSCRIBER_TOO_SLOW if the agent stops reading; subscribe again.",
+      "The orders for a host agent: first every order still pending for it (the migrate order of each migration in progress from it, and the cancel order when one was asked or a deadline aborted it; a pending migration has no order yet), then new ones as they are issued. An agent that reconnects misses nothing. Ends with SUBSCRIBER_TOO_SLOW if the agent stops reading; subscribe again.",
     args: { hostId: t.arg.id({ required: true, description: 'The host agent’s host.' }) },
     subscribe: (_root, { hostId }, { feeds }) => feeds.hostCommands(hostId),
     resolve: deliver,
