@@ -92,8 +92,8 @@ export interface VmsPage {
 
 export const IN_FLIGHT = /* GraphQL */ `
   query SimInFlight {
-    migrations(state: IN_PROGRESS, first: 1000) { edges { node { id vm { id } stalled stalledReason blockedBy { code } } } }
-    pending: migrations(state: PENDING, first: 1000) { edges { node { id vm { id } waitingReason } } }
+    migrations(state: IN_PROGRESS, first: 100) { edges { node { id vm { id } stalled stalledReason blockedBy { code } } } }
+    pending: migrations(state: PENDING, first: 100) { edges { node { id vm { id } waitingReason } } }
   }
 `;
 

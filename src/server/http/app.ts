@@ -12,6 +12,7 @@ import { clusterMetricsSource, registerClusterMetrics } from '../../cluster/clus
 import { useClusterRouting } from '../../cluster/routing.js';
 import type { Config } from '../../config.js';
 import { DECISION_RULES } from '../../domain/decision-table.js';
+import { DecisionBlockerCode } from '../../domain/vocabulary.js';
 import type { Millis } from '../../domain/model.js';
 import { MigrationTable, type TableFailedError } from '../../domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
@@ -92,6 +93,8 @@ const listSizesOf = (table: () => MigrationTable | null, config: Config): ListSi
   'Query.hosts': () => table()?.hostCount() ?? 10_000,
   'Host.vms': () => table()?.mostVmsOnOneHost() ?? 2_000,
   'Migration.attempts': () => config.maxAttempts,
+  // One blocker per condition at most (docs/contract.md §10): its codes bound the list.
+  'Migration.blockedBy': () => Object.keys(DecisionBlockerCode).length,
   'Query.decisionTable': () => DECISION_RULES.length,
 });
 
