@@ -20,7 +20,7 @@ import type { ChangeListener, MigrationTable, ReportTotals } from '../domain/tab
 import { ClusterFeeds } from './cluster-feeds.js';
 import { EngineLease, type EngineInfo } from './lease.js';
 import { ChangePublisher } from './publisher.js';
-import { clusterKeys, connect, type ClusterKeys, type Redis } from './redis.js';
+import { clusterKeys, connect, ready, type ClusterKeys, type Redis } from './redis.js';
 import { StreamMirror } from './stream-mirror.js';
 
 export type Role = 'engine' | 'replica';
@@ -73,7 +73,9 @@ export class ClusterNode {
   private ticker: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private engine: EngineInfo | null = null;
-  private redisReachable = false;
+  /** Null until the first lease check has an answer: this process does not know yet. */
+  private redisReachable: boolean | null = null;
+  private readonly firstCheck: { done: Promise<void>; resolve: () => void };
   private readonly tableListeners = new Set<ChangeListener>();
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -84,6 +86,8 @@ export class ClusterNode {
     const url = config.redisUrl;
     if (url === null) throw new Error('clustered mode needs TRANSIT_REDIS_URL');
     this.keys = clusterKeys(config.redisKeyPrefix);
+    let resolve = () => {};
+    this.firstCheck = { done: new Promise<void>((r) => (resolve = r)), resolve };
     const quiet = { warned: false };
     const onError = (error: Error) => {
       if (quiet.warned) return;
@@ -124,9 +128,21 @@ export class ClusterNode {
     return this.engineTable;
   }
 
-  /** Whether this process could reach Redis at its latest attempt. */
-  get reachable(): boolean {
+  /** Whether this process could reach Redis at its latest attempt; null before its first attempt answered. */
+  get reachable(): boolean | null {
     return this.redisReachable;
+  }
+
+  /**
+   * Resolves once this process's first lease check has an answer (it knows the engine, is the
+   * engine, or found Redis unreachable), or after `timeoutMs`: a request that reaches a process
+   * which has just started waits for that rather than being told no engine exists.
+   */
+  async firstLeaseCheck(timeoutMs: number): Promise<void> {
+    if (this.redisReachable !== null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstCheck.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Where queries and mutations go when this process cannot apply them: the engine's `/graphql`, if one is known. */
@@ -203,6 +219,9 @@ export class ClusterNode {
     const lease = this.lease;
     if (lease === null) return;
     try {
+      // Commands fail fast while the connection is not ready (redis.ts): a process that has just
+      // started waits for its connection rather than taking its first attempt for an outage.
+      await ready(this.redis, this.options.config.leaseTtlMs);
       const result = await lease.tryAcquire();
       this.redisReachable = true;
       if (this.stopped) {
@@ -213,6 +232,8 @@ export class ClusterNode {
       else this.engine = result.engine;
     } catch {
       this.redisReachable = false;
+    } finally {
+      this.firstCheck.resolve();
     }
   }
 

@@ -51,9 +51,16 @@ interface WireError {
 export interface RoutingOptions {
   /** A forwarded request the engine has not answered within this long ends ENGINE_UNAVAILABLE. */
   readonly forwardTimeoutMs: number;
+  /** How long a request to a process that has just started waits for its first lease check. */
+  readonly firstCheckWaitMs: number;
 }
 
-export function useClusterRouting(node: ClusterNode, { forwardTimeoutMs }: RoutingOptions): Plugin {
+function noEngineReason(reachable: boolean | null): string {
+  if (reachable === null) return 'this process has not yet heard from Redis which process is the engine';
+  return reachable ? 'no process holds the engine lease (a takeover is under way)' : 'Redis cannot be reached';
+}
+
+export function useClusterRouting(node: ClusterNode, { forwardTimeoutMs, firstCheckWaitMs }: RoutingOptions): Plugin {
   async function forward(url: string, args: ExecutionArgs): Promise<ExecutionResult> {
     const context = (args.contextValue ?? {}) as RequestContext;
     const authorization = authorizationOf(context);
@@ -90,24 +97,28 @@ export function useClusterRouting(node: ClusterNode, { forwardTimeoutMs }: Routi
     onExecute({ args, executeFn, setExecuteFn }) {
       const operation = getOperationAST(args.document, args.operationName)?.operation;
       if (operation === undefined || operation === 'subscription') return;
-      setExecuteFn(async (execution) => {
-        if (node.canApply()) {
-          // The table this process owns now (the context was built a moment ago, maybe before a takeover).
-          Object.assign(execution.contextValue as object, { table: node.table });
-          const result = await executeFn(execution);
-          if (operation === 'mutation') {
-            try {
-              await node.settled();
-            } catch (error) {
-              return unavailable(`the change could not be written to Redis (${error instanceof Error ? error.message : String(error)})`);
-            }
+      const applyHere = async (execution: ExecutionArgs): Promise<ExecutionResult> => {
+        // The table this process owns now (the context was built a moment ago, maybe before a takeover).
+        Object.assign(execution.contextValue as object, { table: node.table });
+        const result = (await executeFn(execution)) as ExecutionResult;
+        if (operation === 'mutation') {
+          try {
+            await node.settled();
+          } catch (error) {
+            return unavailable(`the change could not be written to Redis (${error instanceof Error ? error.message : String(error)})`);
           }
-          return result;
         }
+        return result;
+      };
+      setExecuteFn(async (execution) => {
+        if (node.canApply()) return applyHere(execution);
         const context = (execution.contextValue ?? {}) as RequestContext;
         if (context.request?.headers.get(FORWARDED_HEADER) != null) return unavailable('the process it was forwarded to is not the engine (any more)');
+        // A process that has just started does not know the engine yet: it finds out first.
+        await node.firstLeaseCheck(firstCheckWaitMs);
+        if (node.canApply()) return applyHere(execution);
         const url = node.engineUrl;
-        if (url === null) return unavailable(node.reachable ? 'no process holds the engine lease (a takeover is under way)' : 'Redis cannot be reached');
+        if (url === null) return unavailable(noEngineReason(node.reachable));
         return forward(url, execution);
       });
     },

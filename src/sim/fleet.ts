@@ -288,7 +288,8 @@ export class Fleet {
   async start(): Promise<void> {
     const { hosts, clusters, vms } = this.options;
     for (let i = 0; i < hosts; i++) {
-      const cluster = `cluster-${(i % clusters) + 1}`;
+      // Prefixed like the ids: a second run against the same Transit must not be placed on the hosts of the first.
+      const cluster = `${this.options.idPrefix ?? ''}cluster-${(i % clusters) + 1}`;
       this.world.addHost(this.hostId(i), cluster);
       const answer = await this.gql<{ registerHost: { errors: { code: string; message: string }[] } }>(REGISTER_HOST, { input: { hostId: this.hostId(i), cluster } });
       const problem = answer.errors?.[0] ?? answer.data?.registerHost.errors[0];

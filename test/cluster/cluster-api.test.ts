@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
 import { arrange, completeMigration, migrate, report } from '../utils/api.js';
-import { eventually, health, startClusterServers } from '../utils/cluster.js';
+import { CLUSTER_TIMING, eventually, freshPrefix, health, startClusterServers } from '../utils/cluster.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../utils/redis-server.js';
-import type { TestServer } from '../utils/server.js';
+import { startServer, type TestServer } from '../utils/server.js';
 import { subscribeSse } from '../utils/sse.js';
 import { subscribeWs, wsClient, type WsClient } from '../utils/ws.js';
 
@@ -100,6 +100,18 @@ describe.skipIf(skipWithoutRedis())('clustered mode', () => {
       ['vm-1', 'MIGRATING_FROM'],
       ['vm-2', 'UP'],
     ]);
+  });
+
+  it('should forward a request sent to a replica the moment it starts listening, before it has asked Redis who the engine is', async () => {
+    const redisKeyPrefix = freshPrefix();
+    servers = await startClusterServers(redis.url, 1, { redisKeyPrefix });
+    const [engine] = servers as [TestServer];
+    // No wait for the replica's /health: its first request may come before its first lease check.
+    const fresh = await startServer({ redisUrl: redis.url, redisKeyPrefix, ...CLUSTER_TIMING });
+    servers.push(fresh);
+    const { engine: seen } = await fresh.data(OVERVIEW);
+    expect(seen.epoch).toBe(engine.app.table.epoch);
+    expect((await health(fresh.url)).redis).toBe('reachable');
   });
 
   it('should stream transitions on a replica with their hosts resolved, and resume on another process with no gap and no duplicate', async () => {

@@ -151,7 +151,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     subscribers: () => feeds.subscriberCount,
     register: cluster === null ? undefined : registerClusterMetrics(cluster),
   });
-  const routing = cluster === null ? [] : [useClusterRouting(cluster, { forwardTimeoutMs: Math.max(config.leaseTtlMs, 5_000) })];
+  const routing = cluster === null ? [] : [useClusterRouting(cluster, { forwardTimeoutMs: Math.max(config.leaseTtlMs, 5_000), firstCheckWaitMs: config.leaseTtlMs })];
   // Subscription results executed and serialized once per item and operation, written by the
   // broadcast path to graphql-ws and SSE subscribers; their resolvers may read only the shared context.
   const sharedContextKeys: (keyof Context)[] = ['table', 'feeds'];
@@ -213,7 +213,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
         epoch: cluster.epoch === null ? null : String(cluster.epoch),
         cursor: source.cursor,
         subscriptions: feeds.subscriberCount,
-        redis: cluster.reachable ? 'reachable' : 'unreachable',
+        redis: cluster.reachable === null ? 'connecting' : cluster.reachable ? 'reachable' : 'unreachable',
       };
     };
     if (serveHealth(req, res, report)) return;

@@ -19,8 +19,8 @@ export interface HealthReport {
   readonly epoch: string | null;
   readonly cursor: string;
   readonly subscriptions: number;
-  /** Clustered mode: whether this process reached Redis at its latest attempt. */
-  readonly redis?: 'reachable' | 'unreachable';
+  /** Clustered mode: whether this process reached Redis at its latest attempt (`connecting` before its first answered). */
+  readonly redis?: 'connecting' | 'reachable' | 'unreachable';
 }
 
 /** Answers the request when it is a health check; false when it is not one (yoga serves it). */
