@@ -136,14 +136,18 @@ export class ClusterNode {
   }
 
   /**
-   * Whether this process may apply a command (or answer a query) now: it is the engine and holds
-   * the lease for certain. An engine that finds it does not steps down at once.
+   * Whether this process may apply a command (or answer a query) now: it is the engine, holds the
+   * lease for certain, and is connected to Redis (what it applies must be appended at once). An
+   * engine whose lease ran out steps down at once; one that lost its connection only waits (if
+   * Redis is back before its lease runs out, it renews and carries on, in the same epoch).
    */
   canApply(): boolean {
     if (this.engineTable === null) return false;
-    if (this.lease?.valid === true) return true;
-    this.stepDown('its lease ran out before it could renew it');
-    return false;
+    if (this.lease?.valid !== true) {
+      this.stepDown('its lease ran out before it could renew it');
+      return false;
+    }
+    return this.redis.status === 'ready';
   }
 
   /** Resolves once every change applied so far is in Redis; rejects when one could not be written. */

@@ -106,6 +106,7 @@ export function useClusterRouting(node: ClusterNode, { forwardTimeoutMs }: Routi
         }
         const context = (execution.contextValue ?? {}) as RequestContext;
         if (context.request?.headers.get(FORWARDED_HEADER) != null) return unavailable('the process it was forwarded to is not the engine (any more)');
+        if (node.role === 'engine') return unavailable('the engine cannot reach Redis, where it must write what it applies');
         const url = node.engineUrl;
         if (url === null) return unavailable(node.reachable ? 'no process holds the engine lease (a takeover is under way)' : 'Redis cannot be reached');
         return forward(url, execution);
