@@ -34,7 +34,18 @@ const TICK_MS = 200;
 /** No timeouts fire, and 3,000 sockets connecting on a busy machine have time to say hello. */
 const QUIET = { TRANSIT_HOST_TIMEOUT_MS: '3600000', TRANSIT_MIGRATION_START_TIMEOUT_MS: '3600000', TRANSIT_WS_INIT_TIMEOUT_MS: '120000' };
 
-async function fanOut(engine: TransitProcess, subscribed: readonly TransitProcess[]): Promise<ClusterFanOutResult> {
+/** CPU seconds a Transit process has used, from its `/metrics`. */
+async function cpuSeconds(p: TransitProcess): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', p.url))).text();
+  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+type Measured = ClusterFanOutResult & {
+  /** CPU per transition delivered to every subscriber, per process of the cluster, in ms. */
+  readonly cpuMsPerTransition: readonly number[];
+};
+
+async function fanOut(engine: TransitProcess, subscribed: readonly TransitProcess[], all: readonly TransitProcess[] = subscribed): Promise<Measured> {
   const job: ClusterFanOutJob = {
     engineUrl: engine.url,
     wsUrls: subscribed.map((p) => p.url.replace(/^http/, 'ws')),
@@ -46,16 +57,27 @@ async function fanOut(engine: TransitProcess, subscribed: readonly TransitProces
     warmupMs: 5_000,
     durationMs: DURATION_MS,
   };
-  return runWorker<ClusterFanOutJob, ClusterFanOutResult>('cluster-clients.ts', job, 10 * 60_000);
+  const marks: Promise<number[]>[] = [];
+  const result = await runWorker<ClusterFanOutJob, ClusterFanOutResult>('cluster-clients.ts', job, 10 * 60_000, {
+    onPhase: () => marks.push(Promise.all(all.map(cpuSeconds))),
+  });
+  const [from, to] = await Promise.all(marks);
+  const transitions = result.transitionsPerSecond * (DURATION_MS / 1_000);
+  return { ...result, cpuMsPerTransition: all.map((_, i) => (((to?.[i] ?? Number.NaN) - (from?.[i] ?? Number.NaN)) * 1_000) / transitions) };
 }
 
-const describe = (name: string, r: ClusterFanOutResult) =>
+const describe = (name: string, r: Measured) =>
   `${name}: ${r.transitionsPerSecond.toFixed(1)} transitions/s to all ${SUBSCRIBERS} (${Math.round(r.deliveriesPerSecond).toLocaleString('en')} messages/s), ` +
-  `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, complete ${r.complete}, client CPU ${Math.round(r.clientCpu * 100)} %${r.problems.length > 0 ? `; problems: ${r.problems.join(' | ')}` : ''}`;
+  `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, complete ${r.complete}, client CPU ${Math.round(r.clientCpu * 100)} %; ` +
+  `server CPU per transition ${r.cpuMsPerTransition.map((ms) => `${ms.toFixed(1)} ms`).join(' / ')} (engine first)` +
+  `${r.problems.length > 0 ? `; problems: ${r.problems.join(' | ')}` : ''}`;
+
+/** Transitions per second the busiest process could deliver with a core of its own: what the cluster scales to. */
+const capacity = (r: Measured) => 1_000 / Math.max(...r.cpuMsPerTransition.filter((ms) => Number.isFinite(ms)));
 
 async function fanOutRows(): Promise<Row[]> {
   const single = await startTransit(QUIET);
-  let alone: ClusterFanOutResult;
+  let alone: Measured;
   try {
     alone = await fanOut(single, [single]);
     console.log(describe('one process, no Redis', alone));
@@ -72,19 +94,22 @@ async function fanOutRows(): Promise<Row[]> {
     processes.push(...(await Promise.all([startTransit(env), startTransit(env)])));
     await untilHealth(processes, (all) => all.every((h) => h.epoch !== null && h.epoch === all[0]?.epoch));
     const [engine] = processes as [TransitProcess];
-    const results: ClusterFanOutResult[] = [];
+    const results: Measured[] = [];
     for (const n of [1, 2, 3]) {
-      const result = await fanOut(engine, processes.slice(0, n));
+      const result = await fanOut(engine, processes.slice(0, n), processes);
       console.log(describe(`cluster, subscribers on ${n} process${n > 1 ? 'es' : ''}`, result));
       results.push(result);
     }
-    const [one, two, three] = results as [ClusterFanOutResult, ClusterFanOutResult, ClusterFanOutResult];
+    const [one, two, three] = results as [Measured, Measured, Measured];
     const rows: Row[] = [
       { name: `transitions delivered to all ${SUBSCRIBERS.toLocaleString('en')} subscribers, one process of a cluster`, value: one.transitionsPerSecond, unit: 'transitions/s', baseline: alone.transitionsPerSecond, baselineName: 'one process, no Redis' },
       { name: '… subscribers spread over two processes', value: two.transitionsPerSecond, unit: 'transitions/s', baseline: one.transitionsPerSecond, baselineName: 'one process of the cluster' },
       { name: '… subscribers spread over three processes', value: three.transitionsPerSecond, unit: 'transitions/s', baseline: one.transitionsPerSecond, baselineName: 'one process of the cluster' },
       { name: 'p99 report → delivery, subscribers on one process', value: one.p99Ms, unit: 'ms', baseline: alone.p99Ms, baselineName: 'one process, no Redis', lowerIsBetter: true },
       { name: 'p99 report → delivery, subscribers on three processes', value: three.p99Ms, unit: 'ms', baseline: one.p99Ms, baselineName: 'one process of the cluster', lowerIsBetter: true },
+      { name: 'transitions/s with a core per process (1 / CPU per transition of the busiest process), one process', value: capacity(one), unit: 'transitions/s', baseline: capacity(alone), baselineName: 'one process, no Redis' },
+      { name: '… with a core per process, subscribers over two processes', value: capacity(two), unit: 'transitions/s', baseline: capacity(one), baselineName: 'one process of the cluster' },
+      { name: '… with a core per process, subscribers over three processes', value: capacity(three), unit: 'transitions/s', baseline: capacity(one), baselineName: 'one process of the cluster' },
     ];
     if (![alone, ...results].every((r) => r.complete)) console.log('NOT COMPLETE: some subscriber missed a transition (see problems above)');
     return rows;

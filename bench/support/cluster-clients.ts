@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
-import { workerMain } from './processes.js';
+import { announcePhase, workerMain } from './processes.js';
 
 /** What each subscriber selects: the same as benchmark 3's (fanout-clients.ts). */
 const TRANSITIONS_SUBSCRIPTION = /* GraphQL */ `subscription FanOut {
@@ -141,6 +141,9 @@ async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
   const wallStart = performance.now();
   measureFrom = wallStart + job.warmupMs;
   const stopAt = measureFrom + job.durationMs;
+  // The benchmark reads the servers' CPU at these two moments.
+  setTimeout(() => announcePhase('measuring'), job.warmupMs);
+  setTimeout(() => announcePhase('measured'), job.warmupMs + job.durationMs);
   let measured = 0;
   await Promise.all(
     Array.from({ length: job.vms }, async (_, v) => {
