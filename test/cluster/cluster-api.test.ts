@@ -252,3 +252,41 @@ describe.skipIf(skipWithoutRedis())('clustered mode when Redis goes away', () =>
     expect(migrateVm.errors).toEqual([]);
   });
 });
+
+describe.skipIf(skipWithoutRedis())('clustered mode when Redis restarts with its data', () => {
+  let redis: RedisServer;
+  let servers: TestServer[] = [];
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis({ persistence: true });
+  });
+  afterAll(async () => {
+    for (const client of clients.splice(0)) await client.dispose();
+    for (const server of servers.splice(0)) await server.stop();
+    await redis?.stop();
+  });
+
+  it('should carry on in the same engine run, subscribers included, when Redis is back before the lease runs out', async () => {
+    servers = await startClusterServers(redis.url, 2, { leaseTtlMs: 8_000 });
+    const [engine, replica] = servers as [TestServer, TestServer];
+    await arrange(engine, { 'host-a': ['vm-1'], 'host-b': [] });
+    const epoch = engine.app.table.epoch;
+    const client = wsClient(replica.wsUrl);
+    clients.push(client);
+    const watching = subscribeWs(client, TRANSITIONS, {});
+    await replica.untilSubscribers(1);
+    await redis.kill();
+    // Meanwhile the engine applies nothing: it could not write it.
+    const meanwhile = await engine.request(MIGRATE_ANY, { vmId: 'vm-1' });
+    expect(meanwhile.status).toBe(503);
+    expect(meanwhile.result.errors?.map((e) => e.extensions?.code)).toEqual(['ENGINE_UNAVAILABLE']);
+    await redis.restart();
+    await eventually(() => health(engine.url), (h) => h.redis === 'reachable' && h.role === 'engine', 'the engine to reach Redis again');
+    await eventually(() => replica.request(MIGRATE_ANY, { vmId: 'vm-1' }), (r) => r.status === 200, 'the replica to forward again');
+    await watching.until((s) => s.data.some((d) => d.transitions.cause === 'MIGRATE_COMMAND'));
+    expect(engine.app.table.epoch).toBe(epoch);
+    expect(watching.errors).toEqual([]);
+    expect(watching.data.every((d) => d.transitions.cursor.startsWith(`${epoch}:`))).toBe(true);
+  });
+});
