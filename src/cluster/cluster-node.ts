@@ -20,7 +20,7 @@ import type { ChangeListener, MigrationTable, ReportTotals } from '../domain/tab
 import { ClusterFeeds } from './cluster-feeds.js';
 import { EngineLease, type EngineInfo } from './lease.js';
 import { ChangePublisher } from './publisher.js';
-import { clusterKeys, connect, type ClusterKeys, type Redis } from './redis.js';
+import { clusterKeys, connect, ready, type ClusterKeys, type Redis } from './redis.js';
 import { StreamMirror } from './stream-mirror.js';
 
 export type Role = 'engine' | 'replica';
@@ -189,6 +189,7 @@ export class ClusterNode {
 
   private async run(): Promise<void> {
     const { leaseTtlMs, tickIntervalMs } = this.options.config;
+    await ready(this.redis, leaseTtlMs).catch(() => undefined); // not reachable yet: the loop retries
     while (!this.stopped) {
       let delay = tickIntervalMs;
       if (this.engineTable !== null) delay = (await this.renew()) ? leaseTtlMs / RENEWALS_PER_TTL : Math.min(tickIntervalMs, leaseTtlMs / 10);
