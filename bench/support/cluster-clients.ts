@@ -51,6 +51,9 @@ export interface ClusterFanOutResult {
   readonly clientCpu: number;
 }
 
+/** A transition not delivered to every subscriber within this long ends its VM's part of the run. */
+const STEP_TIMEOUT_MS = 60_000;
+
 const percentile = (sorted: Float64Array, p: number) => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number));
 
 async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
@@ -90,6 +93,7 @@ async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
   /** Messages received between the two marks: a transition counts for a subscriber when it reaches it. */
   let delivered = 0;
   const waiting = new Map<string, () => void>();
+  let finished = false;
   const sockets: WebSocket[] = [];
   const connect = (i: number) => {
       const received = new Int32Array(job.vms);
@@ -103,7 +107,7 @@ async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
           reject(error);
         });
         socket.on('close', (code) => {
-          if (code !== 1000 && code !== 1005 && code !== 1006) problem(`subscriber ${i} closed with ${code}`);
+          if (!finished) problem(`subscriber ${i} closed with ${code}`);
         });
         socket.on('message', (data: Buffer) => {
           const text = data.toString();
@@ -160,7 +164,11 @@ async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
         sent[v] = k + 1;
         up = !up;
         await post(REPORT, { input: { hostId: hostOf(v), vms: [{ vmId: vmName(v), status: up ? 'UP' : 'DOWN' }] } });
-        await delivered;
+        const late = await Promise.race([delivered.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), STEP_TIMEOUT_MS))]);
+        if (late) {
+          problem(`transition ${k + 1} of ${vmName(v)} did not reach every subscriber within ${STEP_TIMEOUT_MS / 1_000} s`);
+          return;
+        }
         waiting.delete(`${v}/${k}`);
       }
     }),
@@ -169,6 +177,7 @@ async function run(job: ClusterFanOutJob): Promise<ClusterFanOutResult> {
   const cpu = process.cpuUsage(cpuStart);
   const sorted = Float64Array.from(latencies).sort();
   const complete = problems.length === 0 && everyone.every((received) => received.every((n, v) => n === sent[v]));
+  finished = true;
   for (const socket of sockets) socket.terminate();
   await http.close();
   return {
