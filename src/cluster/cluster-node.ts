@@ -152,14 +152,18 @@ export class ClusterNode {
   }
 
   /**
-   * Whether this process may apply a command (or answer a query) now: it is the engine and holds
-   * the lease for certain. An engine that finds it does not steps down at once.
+   * Whether this process may apply a command (or answer a query) now: it is the engine, holds the
+   * lease for certain, and is connected to Redis (what it applies must be appended at once). An
+   * engine whose lease ran out steps down at once; one that lost its connection only waits (if
+   * Redis is back before its lease runs out, it renews and carries on, in the same epoch).
    */
   canApply(): boolean {
     if (this.engineTable === null) return false;
-    if (this.lease?.valid === true) return true;
-    this.stepDown('its lease ran out before it could renew it');
-    return false;
+    if (this.lease?.valid !== true) {
+      this.stepDown('its lease ran out before it could renew it');
+      return false;
+    }
+    return this.redis.status === 'ready';
   }
 
   /** Resolves once every change applied so far is in Redis; rejects when one could not be written. */
@@ -201,6 +205,7 @@ export class ClusterNode {
 
   private async run(): Promise<void> {
     const { leaseTtlMs, tickIntervalMs } = this.options.config;
+    await ready(this.redis, leaseTtlMs).catch(() => undefined); // not reachable yet: the loop retries
     while (!this.stopped) {
       let delay = tickIntervalMs;
       if (this.engineTable !== null) delay = (await this.renew()) ? leaseTtlMs / RENEWALS_PER_TTL : Math.min(tickIntervalMs, leaseTtlMs / 10);
@@ -219,9 +224,6 @@ export class ClusterNode {
     const lease = this.lease;
     if (lease === null) return;
     try {
-      // Commands fail fast while the connection is not ready (redis.ts): a process that has just
-      // started waits for its connection rather than taking its first attempt for an outage.
-      await ready(this.redis, this.options.config.leaseTtlMs);
       const result = await lease.tryAcquire();
       this.redisReachable = true;
       if (this.stopped) {

@@ -114,6 +114,7 @@ export function useClusterRouting(node: ClusterNode, { forwardTimeoutMs, firstCh
         if (node.canApply()) return applyHere(execution);
         const context = (execution.contextValue ?? {}) as RequestContext;
         if (context.request?.headers.get(FORWARDED_HEADER) != null) return unavailable('the process it was forwarded to is not the engine (any more)');
+        if (node.role === 'engine') return unavailable('the engine cannot reach Redis, where it must write what it applies');
         // A process that has just started does not know the engine yet: it finds out first.
         await node.firstLeaseCheck(firstCheckWaitMs);
         if (node.canApply()) return applyHere(execution);

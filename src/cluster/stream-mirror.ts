@@ -1,10 +1,10 @@
 /**
- * Every process's copy of the change stream (docs/contract.md §13): one reader per process
- * (`XREAD BLOCK` on its own connection) keeps the current epoch's transitions and events, the
- * orders pending per host and a view of the table (replica-view.ts), and hands each entry's
- * ChangeSet to its listeners, in order: it is the subscriptions' source of changes in clustered
- * mode, on the engine as on the replicas, exactly as the table itself is in one process. Items
- * are decoded once per process and shared by every subscriber.
+ * Every process reads the change stream (docs/contract.md §13): one reader per process (`XREAD
+ * BLOCK` on its own connection) keeps the process's copy of the current engine run
+ * (epoch-copy.ts: transitions and events, pending orders, the view of the table) and hands each
+ * entry's ChangeSet to its listeners, in order: it is the subscriptions' source of changes in
+ * clustered mode, on the engine as on the replicas, exactly as the table itself is in one
+ * process. Items are decoded once per process and shared by every subscriber.
  *
  * Nothing is skipped silently. The reader starts from a consistent point (the stream's last entry
  * and the pending orders as of it, read in one MULTI), loads the epoch's kept entries, then
@@ -15,17 +15,11 @@
  * a consistent point. A reader that cannot reach Redis for longer than the lease ends them with
  * ENGINE_UNAVAILABLE (`onUnavailable`): no engine can be applying anything by then.
  */
-import type { EngineEvent, Millis, Transition } from '../domain/model.js';
-import type { ReadAfter } from '../domain/table/bounded-log.js';
-import { formatCursor, parseCursor } from '../domain/table/cursor.js';
-import type { ChangeListener, ChangeSet } from '../domain/table/table.js';
-import { HostCommandKind } from '../domain/vocabulary.js';
+import type { Millis } from '../domain/model.js';
 import type { HostOrder } from '../schema/builder.js';
-import type { ChangeSource } from '../server/subscriptions/feeds.js';
 import { decodeEntry, formatEntryId, parseEntryId, type ChangeEntry, type EntryId } from './change-entry.js';
-import { MirrorLog } from './mirror-log.js';
+import { EpochCopy } from './epoch-copy.js';
 import { isNoSuchKey, ready as whenReady, type ClusterKeys, type Redis } from './redis.js';
-import { ReplicaView, type ViewedRun } from './replica-view.js';
 
 export type ResetReason = 'NEW_EPOCH' | 'GAP' | 'STREAM_LOST';
 
@@ -48,10 +42,6 @@ export interface MirrorStats {
 }
 
 const PAGE = 1_000;
-/** Cancel orders kept per host for agents that subscribe again (`pendingCommands`). */
-const RECENT_CANCELS = 100;
-
-const orderKey = (o: HostOrder) => `${o.migrationId}/${o.attempt}/${o.kind}`;
 const RETRY_MS = 200;
 
 type StreamReply = [string, [string, string[]][]][];
@@ -59,21 +49,8 @@ type StreamReply = [string, [string, string[]][]][];
 /** Thrown inside a bootstrap that must start again (the stream changed under it). */
 class StartAgain extends Error {}
 
-export class StreamMirror implements ChangeSource, ViewedRun {
-  readonly view: ReplicaView;
+export class StreamMirror extends EpochCopy {
   readonly stats: MirrorStats = { entriesRead: 0, resets: 0, lagMs: 0 };
-  private epochNumber: number | null = null;
-  private entryNumber = -1;
-  private seq = 0;
-  private started: Millis = 0;
-  /** Read this epoch from its first entry (its orders and view are complete). */
-  private whole = false;
-  private readonly transitions: MirrorLog<Transition>;
-  private readonly events: MirrorLog<EngineEvent>;
-  private pending = new Map<string, readonly HostOrder[]>();
-  /** Per host, the epoch's latest cancel orders (a late migrate order must meet its cancel, wherever the agent subscribes). */
-  private cancels = new Map<string, HostOrder[]>();
-  private readonly listeners = new Set<ChangeListener>();
   private readonly resetListeners = new Set<(reason: ResetReason) => void>();
   private readonly unavailableListeners = new Set<() => void>();
   private readonly waiters = new Set<() => void>();
@@ -94,74 +71,12 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     private readonly keys: ClusterKeys,
     private readonly options: MirrorOptions,
   ) {
-    this.transitions = new MirrorLog(options.historyLimit);
-    this.events = new MirrorLog(options.historyLimit);
-    this.view = new ReplicaView(this);
-  }
-
-  // ---- ChangeSource ----
-
-  get epoch(): string {
-    return this.epochNumber === null ? 'none' : String(this.epochNumber);
-  }
-
-  get epochValue(): number | null {
-    return this.epochNumber;
-  }
-
-  get startedAt(): Millis {
-    return this.started;
-  }
-
-  get cursor(): string {
-    return formatCursor(this.epoch, this.seq);
-  }
-
-  get latestSeq(): number {
-    return this.seq;
-  }
-
-  get complete(): boolean {
-    return this.whole;
+    super(options.historyLimit, (error) => options.onError?.(error));
   }
 
   /** Reading is up to date as far as this process knows: new subscriptions may start. */
   get available(): boolean {
     return this.ready && !this.toldUnavailable;
-  }
-
-  resolveCursor(cursor: string): { ok: true; seq: number } | { ok: false; reason: 'MALFORMED' | 'OTHER_EPOCH' | 'FUTURE' } {
-    const position = parseCursor(cursor);
-    if (position === null) return { ok: false, reason: 'MALFORMED' };
-    if (this.epochNumber === null || position.epoch !== this.epoch) return { ok: false, reason: 'OTHER_EPOCH' };
-    if (position.seq > this.seq) return { ok: false, reason: 'FUTURE' };
-    return { ok: true, seq: position.seq };
-  }
-
-  transitionsAfter(afterSeq: number, limit?: number): ReadAfter<Transition> {
-    return this.transitions.readAfter(afterSeq, limit);
-  }
-
-  eventsAfter(afterSeq: number, limit?: number): ReadAfter<EngineEvent> {
-    return this.events.readAfter(afterSeq, limit);
-  }
-
-  /**
-   * The orders pending for the host, then the cancel orders of the epoch's attempts that have
-   * ended since (the latest RECENT_CANCELS): an agent that moved between processes while its
-   * attempt was ended (by the start timeout, say) may yet receive that attempt's migrate order
-   * from a process that read the stream later, and must hold its cancel to drop it.
-   */
-  pendingCommands(hostId: string): HostOrder[] {
-    const pending = [...(this.pending.get(hostId) ?? [])];
-    const held = new Set(pending.map(orderKey));
-    for (const cancel of this.cancels.get(hostId) ?? []) if (!held.has(orderKey(cancel))) pending.push(cancel);
-    return pending;
-  }
-
-  subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   // ---- the reader ----
@@ -182,7 +97,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
    * this process's copy.
    */
   async reach(epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
-    const reached = () => this.epoch === epoch && this.seq >= seq;
+    const reached = () => this.epoch === epoch && this.latestSeq >= seq;
     const gone = () => this.epoch !== epoch || this.closed;
     if (reached()) return true;
     return new Promise<boolean>((resolve) => {
@@ -315,7 +230,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
   /** Starts again from a consistent point of the stream; the subscribers resync. */
   private restart(reason: ResetReason): void {
     this.reset(reason);
-    this.epochNumber = null;
+    this.forget();
     this.ready = false;
     this.wakeWaiters();
   }
@@ -331,14 +246,14 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     const entry = decodeEntry(fields[fields.indexOf('d') + 1] as string);
     if (at === null) return true;
     if (this.epochNumber !== null && at.epoch === this.epochNumber && at.n === this.entryNumber + 1) {
-      this.apply(id, at, entry, true);
+      this.apply(id, entry, true);
       return true;
     }
     if ((this.epochNumber === null || at.epoch > this.epochNumber) && entry.start === true) {
       // A new engine run begins, and this copy has its very first entry.
       this.reset('NEW_EPOCH');
       this.begin(at.epoch, entry);
-      this.apply(id, at, entry, true);
+      this.apply(id, entry, true);
       return true;
     }
     if (this.epochNumber !== null && at.epoch < this.epochNumber) return true; // cannot happen: ids increase
@@ -346,56 +261,11 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     return false;
   }
 
-  /** Empties the copy for a new epoch, which it holds from `entry` on. */
-  private begin(epoch: number, entry: ChangeEntry): void {
-    this.epochNumber = epoch;
-    this.entryNumber = entry.n - 1;
-    this.seq = entry.f - 1;
-    this.started = entry.at;
-    this.whole = entry.start === true;
-    this.transitions.reset(this.seq);
-    this.events.reset(this.seq);
-    this.pending = new Map();
-    this.cancels = new Map();
-    this.view.reset();
-  }
-
-  private apply(id: string, at: EntryId, entry: ChangeEntry, live: boolean): void {
-    const transitions = entry.t ?? [];
-    const events = entry.v ?? [];
-    for (const t of transitions) this.transitions.append(t);
-    for (const e of events) this.events.append(e);
-    this.view.apply(entry);
-    for (const order of entry.c ?? []) {
-      if (order.kind !== HostCommandKind.CANCEL) continue;
-      let held = this.cancels.get(order.hostId);
-      if (held === undefined) this.cancels.set(order.hostId, (held = []));
-      held.push(order);
-      if (held.length > RECENT_CANCELS) held.shift();
-    }
-    if (live) {
-      for (const [host, orders] of entry.p ?? []) {
-        if (orders.length === 0) this.pending.delete(host);
-        else this.pending.set(host, orders);
-      }
-    }
-    this.entryNumber = at.n;
-    this.seq = Math.max(this.seq, entry.l);
+  private apply(id: string, entry: ChangeEntry, live: boolean): void {
+    this.applyEntry(entry, live);
     this.position = id;
     this.stats.entriesRead++;
     this.stats.lagMs = Math.max(0, (this.options.clock ?? Date.now)() - entry.at);
-    if (live) {
-      const changes: ChangeSet = { transitions, events, commands: entry.c ?? [] };
-      if (transitions.length + events.length + changes.commands.length > 0) {
-        for (const listener of this.listeners) {
-          try {
-            listener(changes);
-          } catch (error) {
-            this.options.onError?.(error);
-          }
-        }
-      }
-    }
     this.wakeWaiters();
   }
 
@@ -411,7 +281,7 @@ export class StreamMirror implements ChangeSource, ViewedRun {
     const last = lastReply?.[1] as [string, string[]][];
     const pending = pendingReply?.[1] as Record<string, string>;
     if (last.length === 0) {
-      this.epochNumber = null;
+      this.forget();
       this.position = '0-0';
       this.ready = true;
       return;
@@ -434,12 +304,12 @@ export class StreamMirror implements ChangeSource, ViewedRun {
         } else if (at.n !== this.entryNumber + 1) {
           throw new StartAgain('the stream was trimmed while being read');
         }
-        this.apply(id, at, entry, false);
+        this.apply(id, entry, false);
       }
       if (page.length < PAGE) break;
       from = `(${page[page.length - 1]?.[0] as string}`;
     }
-    this.pending = new Map(Object.entries(pending).map(([host, orders]) => [host, JSON.parse(orders) as HostOrder[]]));
+    this.setPending(new Map(Object.entries(pending).map(([host, orders]) => [host, JSON.parse(orders) as HostOrder[]])));
     this.ready = true;
   }
 }

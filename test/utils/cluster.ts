@@ -27,6 +27,7 @@ export interface Health {
   readonly cursor: string;
   readonly subscriptions: number;
   readonly redis?: string;
+  readonly engine?: string | null;
 }
 
 export async function health(graphqlUrl: string): Promise<Health> {
@@ -60,7 +61,7 @@ export async function startClusterServers(redisUrl: string, count: number, overr
   const first = await startServer(config);
   await eventually(() => health(first.url), (h) => h.role === 'engine', 'the first server to become the engine');
   const others = await Promise.all(Array.from({ length: count - 1 }, () => startServer(config)));
-  for (const server of others) await eventually(() => health(server.url), (h) => h.role === 'replica' && h.epoch !== null && h.redis === 'reachable', 'a replica to know the engine');
+  for (const server of others) await eventually(() => health(server.url), (h) => h.role === 'replica' && h.epoch !== null && h.engine === first.url && h.redis === 'reachable', 'a replica to know the engine');
   return [first, ...others];
 }
 

@@ -214,6 +214,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
         cursor: source.cursor,
         subscriptions: feeds.subscriberCount,
         redis: cluster.reachable === null ? 'connecting' : cluster.reachable ? 'reachable' : 'unreachable',
+        ...(cluster.role === 'replica' ? { engine: cluster.engineUrl } : {}),
       };
     };
     if (serveHealth(req, res, report)) return;

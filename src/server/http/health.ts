@@ -21,6 +21,8 @@ export interface HealthReport {
   readonly subscriptions: number;
   /** Clustered mode: whether this process reached Redis at its latest attempt (`connecting` before its first answered). */
   readonly redis?: 'connecting' | 'reachable' | 'unreachable';
+  /** Clustered mode, on a replica: the engine's `/graphql` it forwards to; null while it knows of none. */
+  readonly engine?: string | null;
 }
 
 /** Answers the request when it is a health check; false when it is not one (yoga serves it). */
