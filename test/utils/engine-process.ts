@@ -31,7 +31,8 @@ export async function spawnEngine(port: number, env: Record<string, string> = {}
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded machine loading the TypeScript sources alone has taken close to 20 s.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Transit exited with ${child.exitCode}:\n${output}`);
     const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
