@@ -14,6 +14,7 @@ import { MigrationTable } from '../../domain/table/table.js';
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
 import type { Context } from '../../schema/builder.js';
 import { schema } from '../../schema/index.js';
+import { useBodyLimit } from './body-limit.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { TableFeeds } from '../subscriptions/feeds.js';
 import { serveHealth } from './health.js';
@@ -97,8 +98,9 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     maskedErrors: { isDev: false },
     logging,
     landingPage: false,
-    maxRequestBodySize: config.maxBodyBytes,
-    plugins: [metrics.plugin, useCompiledExecution(), subscriptions.plugin, useSseBroadcast(subscriptions), useRequestErrorCodes(), ...security.plugins],
+    // The body limit is `useBodyLimit`'s: yoga's streams every body through a counter (body-limit.ts).
+    maxRequestBodySize: false,
+    plugins: [metrics.plugin, useBodyLimit(config.maxBodyBytes), useCompiledExecution(), subscriptions.plugin, useSseBroadcast(subscriptions), useRequestErrorCodes(), ...security.plugins],
   });
 
   let stopping = false;
