@@ -189,7 +189,7 @@ export function finish(ctx: TableContext, rec: Recording, entry: Migration, outc
     attempts: entry.attempts.map((a, i) => (i === entry.attempts.length - 1 ? { ...a, state: outcome, endedAt: rec.now, reason } : a)),
   };
   ctx.state.archiveEntry(done);
-  ctx.state.updateVm(vm, { ...landed, migrationId: null, statusBeforeUnknown: null });
+  ctx.state.updateVm(vm, { status: landed.status, hostId: landed.hostId, location: landed.location, migrationId: null, statusBeforeUnknown: null });
   rec.vm(cause, vm, before, hostId, done);
   switch (outcome) {
     case MigrationState.SUCCEEDED:
