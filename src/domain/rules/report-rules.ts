@@ -52,14 +52,16 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
 
 /** Applies one host's report about one VM. */
 function applyReport(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
-  const entry = ctx.state.entries.get(item.vmId);
+  // A VM has an entry exactly when it points at one: one map lookup for a VM outside the table.
+  const known = ctx.state.vms.get(item.vmId);
+  const entry = known !== undefined && known.migrationId !== null ? ctx.state.entries.get(item.vmId) : undefined;
   if (entry !== undefined) return applyToEntry(ctx, rec, hostId, item, entry);
   switch (item.status) {
     case ReportedVmStatus.MIGRATING_FROM:
     case ReportedVmStatus.MIGRATING_TO:
       return discover(ctx, rec, hostId, item);
     case ReportedVmStatus.UP:
-      return reportedUp(ctx, rec, hostId, item.vmId);
+      return reportedUp(ctx, rec, hostId, item.vmId, known);
     case ReportedVmStatus.DOWN:
       return reportedDown(ctx, rec, hostId, item);
   }
@@ -133,7 +135,9 @@ function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'so
   }
   // Not stalled when last evaluated means both sides' hosts were trusted then (responsive, or the
   // side fenced) and no start timeout was due: if that still holds, the verdict is the same one.
-  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && trustedNow(ctx, entry.source) && trustedNow(ctx, entry.destination)) {
+  // The reporting side is trusted: its host has just been heard (and set UP if it was not).
+  const other = role === 'source' ? entry.destination : entry.source;
+  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && trustedNow(ctx, other)) {
     return true;
   }
   const verdict = evaluate(viewOf(ctx, entry, rec.now));
@@ -181,8 +185,8 @@ function discover(ctx: TableContext, rec: Recording, hostId: string, item: VmRep
   rec.event(EventType.MIGRATION_STARTED, messages.migrationDiscovered(entry, hostId), entry);
 }
 
-function reportedUp(ctx: TableContext, rec: Recording, hostId: string, vmId: string): void {
-  const vm = vmFor(ctx, rec, vmId);
+function reportedUp(ctx: TableContext, rec: Recording, hostId: string, vmId: string, known: VmRecord | undefined): void {
+  const vm = known ?? vmFor(ctx, rec, vmId);
   if (vm.hostId === hostId && vm.status === VmStatus.UP) return;
   if (vm.hostId === hostId && vm.status === VmStatus.UNKNOWN) return restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_REPORT);
   const before = vmStateOf(vm);
