@@ -34,6 +34,38 @@ import { createTable, HOST_TIMEOUT_MS, MIGRATION_START_TIMEOUT_MS } from '../uti
 
 const RUNS = 500;
 const MAX_STEPS = 60;
+
+/**
+ * Histories these properties once failed on, checked first on every run. An evacuation counted a
+ * VM both moved and failed (moved + failed > total): a migration found in a report joined it, ended
+ * FAILED, and another one then moved the VM.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fast-check's example tuples are typed by the arbitraries below
+const FOUND: any[] = [
+  [
+    { clusters: ['c1', 'c1', 'c1', 'c1'], placement: ['h1', 'h1', 'h1', 'h1'] },
+    [
+      { kind: 'report', hostId: 'h3', items: [{ vmId: 'v3', status: 'MIGRATING_FROM', progress: null, exitReason: null, peerHostId: null }], full: false, sequence: undefined, bootId: undefined },
+      { kind: 'side', vmId: 'v3', role: 'destination', status: 'UP', fallback: 'h1' },
+      { kind: 'evacuate', hostId: 'h3' },
+      { kind: 'report', hostId: 'h3', items: [{ vmId: 'v1', status: 'UP', progress: null, exitReason: null, peerHostId: null }], full: true, sequence: undefined, bootId: undefined },
+      {
+        kind: 'report',
+        hostId: 'h2',
+        items: [
+          { vmId: 'v3', status: 'MIGRATING_TO', progress: null, exitReason: null, peerHostId: 'h3' },
+          { vmId: 'v1', status: 'UP', progress: null, exitReason: null, peerHostId: null },
+        ],
+        full: false,
+        sequence: undefined,
+        bootId: undefined,
+      },
+      { kind: 'report', hostId: 'h3', items: [], full: true, sequence: undefined, bootId: undefined },
+      { kind: 'side', vmId: 'v3', role: 'destination', status: 'DOWN', fallback: 'h1' },
+      { kind: 'report', hostId: 'h1', items: [], full: false, sequence: undefined, bootId: undefined },
+    ],
+  ],
+];
 const HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
 const VMS = ['v1', 'v2', 'v3', 'v4'] as const;
 const CLUSTERS = ['c1', 'c2'] as const;
@@ -385,7 +417,7 @@ describe('invariants over random histories', () => {
         expect(isIncreasing(events.map((e) => e.seq))).toBe(true);
         expect(transitions.map((t) => JSON.stringify(t.migration))).toEqual(frozen);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: FOUND },
     );
   }, 180_000); // 500 random histories of up to 60 commands: tens of seconds on a shared machine
 });

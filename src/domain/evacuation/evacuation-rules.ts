@@ -117,7 +117,10 @@ function followMigration(ctx: TableContext, rec: Recording, m: Migration, touche
   own.live.delete(m.id);
   touched.add(own);
   if (m.state === MigrationState.SUCCEEDED) {
+    // Moved, whatever an earlier migration of it said: a VM counts once, as moved or as failed.
     own.moved.add(m.vmId);
+    own.failed.delete(m.vmId);
+    own.reasons.delete(m.vmId);
     return;
   }
   const vm = ctx.state.vms.get(m.vmId);
@@ -172,6 +175,7 @@ function joinMigration(ctx: TableContext, rec: Recording, evacuation: Evacuation
 }
 
 function markFailed(evacuation: EvacuationRecord, vmId: string, reason: string): void {
+  evacuation.moved.delete(vmId);
   evacuation.failed.add(vmId);
   evacuation.reasons.set(vmId, reason);
 }

@@ -10,7 +10,7 @@ import type { DecisionBlocker, Migration, Side, VmState } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import { notHeard, type TableContext } from '../table/table-context.js';
 import type { VmRecord } from '../table/table-state.js';
-import type { Cause} from '../vocabulary.js';
+import type { Cause } from '../vocabulary.js';
 import { DEFAULT_CLUSTER, DestinationChoice, EventType, MigrationPriority, MigrationState, Severity, VmLocation, VmStatus } from '../vocabulary.js';
 import { eligibleHostExists, putEntryAndVm, viewOf, withEvaluation } from './entry-store.js';
 import { requeue, schedule } from './queue-rules.js';
@@ -170,7 +170,7 @@ export function finish(ctx: TableContext, rec: Recording, entry: Migration, outc
     attempts: entry.attempts.map((a, i) => (i === entry.attempts.length - 1 ? { ...a, state: outcome, endedAt: rec.now, reason } : a)),
   };
   ctx.state.archiveEntry(done);
-  ctx.state.updateVm(vm, { ...landed, migrationId: null, statusBeforeUnknown: null });
+  ctx.state.updateVm(vm, { status: landed.status, hostId: landed.hostId, location: landed.location, migrationId: null, statusBeforeUnknown: null });
   rec.vm(cause, vm, before, hostId, done);
   switch (outcome) {
     case MigrationState.SUCCEEDED:

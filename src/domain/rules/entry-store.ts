@@ -8,16 +8,20 @@ import { isEligible } from '../scheduling/placement.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
-import { DestinationChoice, VmLocation, VmStatus, type Cause } from '../vocabulary.js';
+import { DestinationChoice, VmLocation, VmStatus, type Cause, type HostStatus } from '../vocabulary.js';
+
+/** A side's host's status; null when the side or its host is not known (a named function: tsx's keepNames would define a closure's name at every call). */
+function statusOf(ctx: TableContext, id: string | null): HostStatus | null {
+  return id === null ? null : (ctx.state.hosts.get(id)?.status ?? null);
+}
 
 /** The entry as the decision rules see it now: its sides, their hosts' status, and the clock. */
 export function viewOf(ctx: TableContext, entry: Migration, now: Millis): EntryView {
-  const statusOf = (id: string | null) => (id === null ? null : (ctx.state.hosts.get(id)?.status ?? null));
   return {
     source: entry.source,
     destination: entry.destination,
-    sourceHostStatus: statusOf(entry.source.hostId),
-    destinationHostStatus: statusOf(entry.destination.hostId),
+    sourceHostStatus: statusOf(ctx, entry.source.hostId),
+    destinationHostStatus: statusOf(ctx, entry.destination.hostId),
     sourceConfirmed: entry.sourceConfirmed,
     confirmationOverdue:
       entry.destinationChoice !== DestinationChoice.DISCOVERED && now - entry.attemptStartedAt >= ctx.settings.migrationStartTimeoutMs,

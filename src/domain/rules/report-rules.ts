@@ -5,14 +5,15 @@
  * the table brings it in (the seed's second way in). Otherwise the report places the VM.
  */
 import { statusOnRecovery } from '../evacuation/evacuation-rules.js';
-import { newEntry, reevaluate, settle } from './entry-rules.js';
+import { evaluate } from '../evaluate.js';
+import { newEntry, reevaluate, settle, viewOf } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
-import type { Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from '../model.js';
+import type { DecisionBlocker, Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import { notHeard, type TableContext } from '../table/table-context.js';
 import type { VmRecord } from '../table/table-state.js';
-import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from '../vocabulary.js';
+import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, MigrationState, ReportedVmStatus, Severity, VmStatus } from '../vocabulary.js';
 
 /** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
 export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
@@ -36,9 +37,12 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     applyReport(ctx, rec, hostId, item);
   }
   if (input.full === true) {
-    // A full batch lists every VM on the host: one it does not list is DOWN there.
-    const onHost = new Set([...ctx.state.vmIdsOnHost(hostId), ...ctx.state.entryVmIdsOfHost(hostId)]);
-    for (const vmId of onHost) if (!listed.has(vmId)) applyReport(ctx, rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
+    // A full batch lists every VM on the host: one it does not list is DOWN there. (Collected
+    // first: applying a DOWN moves the VM out of the sets read here.)
+    const missing = new Set<string>();
+    for (const vmId of ctx.state.vmIdsOnHost(hostId)) if (!listed.has(vmId)) missing.add(vmId);
+    for (const vmId of ctx.state.entryVmIdsOfHost(hostId)) if (!listed.has(vmId)) missing.add(vmId);
+    for (const vmId of missing) applyReport(ctx, rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
   }
   if (recovering) {
     // VMs the host did not mention run as before it stopped answering.
@@ -57,14 +61,16 @@ function applyReport(ctx: TableContext, rec: Recording, hostId: string, item: Vm
 }
 
 function applyStatus(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
-  const entry = ctx.state.entries.get(item.vmId);
+  // A VM has an entry exactly when it points at one: one map lookup for a VM outside the table.
+  const known = ctx.state.vms.get(item.vmId);
+  const entry = known !== undefined && known.migrationId !== null ? ctx.state.entries.get(item.vmId) : undefined;
   if (entry !== undefined) return applyToEntry(ctx, rec, hostId, item, entry);
   switch (item.status) {
     case ReportedVmStatus.MIGRATING_FROM:
     case ReportedVmStatus.MIGRATING_TO:
       return discover(ctx, rec, hostId, item);
     case ReportedVmStatus.UP:
-      return reportedUp(ctx, rec, hostId, item.vmId);
+      return reportedUp(ctx, rec, hostId, item.vmId, known);
     case ReportedVmStatus.DOWN:
       return reportedDown(ctx, rec, hostId, item);
   }
@@ -91,6 +97,7 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
   if (role === 'destination' && status === ReportedVmStatus.MIGRATING_FROM) return ignored(ctx, rec, entry, hostId, 'the destination reported MIGRATING_FROM');
   // An UP from the source before it confirmed was sent before the order reached it.
   if (role === 'source' && status === ReportedVmStatus.UP && !next.sourceConfirmed) return;
+  if (next === entry && isRepeat(ctx, rec, entry, role, item)) return;
   // An entry that does not know the other side yet takes the peer this report names (docs/contract.md §3).
   const peer = item.peerHostId ?? null;
   if (peer !== null && role === 'source' && next.destination.hostId === null) next = { ...next, destination: notHeard(peer) };
@@ -114,6 +121,60 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
     next = { ...next, destination: side };
   }
   settle(ctx, rec, next, Cause.HOST_REPORT, hostId);
+}
+
+/**
+ * A side repeating the report it last made, adding nothing (a source's MIGRATING_FROM at the same
+ * progress, every 2 s for the whole migration): nothing a reader sees may change, so the entry is
+ * left as it is, neither rebuilt nor re-indexed. Only when
+ * - the report is the side's current one, and not DOWN: a side's `heardOrder` is compared only between
+ *   two DOWN reports (row 1 of the decision table), and a side that reports DOWN later is heard
+ *   afresh then, so a repeated UP, MIGRATING_FROM or MIGRATING_TO need not move it;
+ * - the side was not set by a fence, and confirms nothing new, raises no progress, names no peer
+ *   the entry lacks;
+ * - the entry's verdict, evaluated now, is the one it holds (a host's status or the clock may have
+ *   moved since it was last evaluated: then the report goes the whole way, as any other). An entry
+ *   that was not stalled, whose source has confirmed and whose sides are still trusted holds its
+ *   verdict without evaluating it again (that is all the evaluation reads besides the sides).
+ */
+function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'source' | 'destination', item: VmReportInput): boolean {
+  const side = role === 'source' ? entry.source : entry.destination;
+  if (item.status === ReportedVmStatus.DOWN || side.report !== item.status || side.fenced) return false;
+  if (item.peerHostId != null && (role === 'source' ? entry.destination.hostId : entry.source.hostId) === null) return false;
+  if (role === 'source') {
+    if (!entry.sourceConfirmed && item.status === ReportedVmStatus.MIGRATING_FROM) return false;
+    if (item.status === ReportedVmStatus.MIGRATING_FROM && item.progress != null && item.progress > (entry.progress ?? Number.NEGATIVE_INFINITY)) return false;
+  }
+  // Not stalled when last evaluated means both sides' hosts were trusted then (responsive, or the
+  // side fenced) and no start timeout was due: if that still holds, the verdict is the same one.
+  // The reporting side is trusted: its host has just been heard (and set UP if it was not).
+  const other = role === 'source' ? entry.destination : entry.source;
+  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && trustedNow(ctx, other)) {
+    return true;
+  }
+  const verdict = evaluate(viewOf(ctx, entry, rec.now));
+  return (
+    verdict.outcome === MigrationState.IN_PROGRESS &&
+    verdict.vmStatus === entry.vmStatus &&
+    verdict.location === entry.location &&
+    verdict.stalled === entry.stalled &&
+    verdict.stalledReason === entry.stalledReason &&
+    verdict.runningOnBoth === entry.runningOnBoth &&
+    sameBlockers(verdict.blockedBy, entry.blockedBy)
+  );
+}
+
+/** Whether two lists of what blocks a decision say the same (`blockedBy` is read by users: §10). */
+function sameBlockers(a: readonly DecisionBlocker[], b: readonly DecisionBlocker[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.code === b[i]?.code && x.hostId === b[i]?.hostId && x.message === b[i]?.message);
+}
+
+/** The side is known and believed now: set by a fence, or its host responsive. */
+function trustedNow(ctx: TableContext, side: Side): boolean {
+  if (side.hostId === null) return false;
+  if (side.fenced) return true;
+  const host = ctx.state.hosts.get(side.hostId);
+  return host !== undefined && isResponsive(host.status);
 }
 
 /** The seed's second way into the table: a host reports a migration Transit does not know of. */
@@ -142,8 +203,8 @@ function discover(ctx: TableContext, rec: Recording, hostId: string, item: VmRep
   rec.event(EventType.MIGRATION_STARTED, messages.migrationDiscovered(entry, hostId), entry);
 }
 
-function reportedUp(ctx: TableContext, rec: Recording, hostId: string, vmId: string): void {
-  const vm = vmFor(ctx, rec, vmId);
+function reportedUp(ctx: TableContext, rec: Recording, hostId: string, vmId: string, known: VmRecord | undefined): void {
+  const vm = known ?? vmFor(ctx, rec, vmId);
   if (vm.hostId === hostId && vm.status === VmStatus.UP) return;
   if (vm.hostId === hostId && vm.status === VmStatus.UNKNOWN) return restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_REPORT);
   const before = vmStateOf(vm);

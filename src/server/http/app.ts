@@ -18,6 +18,7 @@ import { MigrationTable, type TableFailedError } from '../../domain/table/table.
 import { DEFAULT_INPUT_LIMITS } from '../../domain/validation.js';
 import type { Context } from '../../schema/builder.js';
 import { schema } from '../../schema/index.js';
+import { useBodyLimit } from './body-limit.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { createDashboard } from './dashboard.js';
 import { renderTransitGraphiQL } from './graphiql.js';
@@ -179,10 +180,12 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     landingPage: false,
     // The origin policy is Transit's own (cors.ts, in the security plugins): yoga's lets every origin in.
     cors: false,
-    maxRequestBodySize: config.maxBodyBytes,
+    // The body limit is `useBodyLimit`'s: yoga's streams every body through a counter (body-limit.ts).
+    maxRequestBodySize: false,
     // The cluster's routing comes last: it wraps the compiled executor, after security said yes.
     plugins: [
       metrics.plugin,
+      useBodyLimit(config.maxBodyBytes),
       useCompiledExecution(),
       subscriptions.plugin,
       useSseBroadcast(subscriptions),
