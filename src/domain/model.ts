@@ -32,6 +32,8 @@ export interface Host {
   readonly bootId: string | null;
   /** The highest `sequence` accepted from this boot; null when none was sent. */
   readonly lastSequence: number | null;
+  /** The boots this host has since replaced, latest last (a few kept): their batches are stale. */
+  readonly supersededBootIds: readonly string[];
 }
 
 /** A VM's state as a transition shows it. */

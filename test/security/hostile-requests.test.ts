@@ -530,6 +530,23 @@ const CASES: HostileCase[] = [
       return { code: payload.errors[0]?.code, status: answer.status };
     },
   },
+  {
+    name: 'a delayed batch of a boot the host has since replaced',
+    expected: 'STALE_REPORT',
+    status: 200,
+    prepare: async (s) => {
+      for (const [bootId, sequence, status] of [['boot-1', 5, 'UP'], ['boot-2', 1, 'DOWN']] as const) {
+        const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, bootId, sequence, vms: [{ vmId: 'vm-2', status }] } });
+        expect(codesOf(answer)).toEqual([]);
+      }
+    },
+    attack: async (s) => {
+      const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, bootId: 'boot-1', sequence: 4, vms: [{ vmId: 'vm-2', status: 'UP' }] } });
+      const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('bootId');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
 ];
 
 /** Until `condition` holds, polling (a condition, never a fixed sleep). */

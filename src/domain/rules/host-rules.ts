@@ -15,7 +15,7 @@ import { Cause, ErrorCode, EventType, HostCommandKind, HostStatus, MigrationStat
 
 /** A host Transit hears of for the first time: UP, its timeout counting from now. */
 export function addHost(ctx: TableContext, rec: Recording, id: string, cluster: string, cause: Cause): HostRecord {
-  const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null };
+  const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null, supersededBootIds: [] };
   ctx.state.putHost(host);
   rec.host(cause, host, null);
   return host;

@@ -7,11 +7,38 @@
 import { newEntry, reevaluate, settle } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
-import type { Host, Migration, ReportVmStatusesInput, Side, VmReportInput } from '../model.js';
+import type { Host, Migration, ReportVmStatusesInput, Side, UserError, VmReportInput } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import { notHeard, type TableContext } from '../table/table-context.js';
 import type { VmRecord } from '../table/table-state.js';
-import { Cause, DEFAULT_CLUSTER, DestinationChoice, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from '../vocabulary.js';
+import { Cause, DEFAULT_CLUSTER, DestinationChoice, ErrorCode, EventType, HostStatus, isResponsive, ReportedVmStatus, Severity, VmStatus } from '../vocabulary.js';
+
+/** Replaced boots remembered per host: a batch delayed past this many reboots is no longer recognised. */
+export const SUPERSEDED_BOOTS_KEPT = 16;
+/**
+ * How far below the last accepted sequence a batch is taken as delayed (stale); one further below
+ * starts its boot's count over. Sequences are compared as serial numbers (RFC 1982), so that no
+ * batch can lock a boot: before, nothing could follow a sequence of 2^53 - 1.
+ */
+export const SEQUENCE_WINDOW = 2 ** 32;
+
+/**
+ * Why a batch is refused as stale before anything of it applies, or null (§3 "sequence", issue 12
+ * item 7): it comes from a boot the host has since replaced, or its sequence is not above the
+ * last accepted from its boot, by less than `SEQUENCE_WINDOW` (a batch without `bootId` comes
+ * from the boot last named).
+ */
+export function staleBatch(host: Host | undefined, input: ReportVmStatusesInput): UserError | null {
+  if (host === undefined) return null;
+  if (input.bootId != null && host.supersededBootIds.includes(input.bootId)) {
+    return { code: ErrorCode.STALE_REPORT, message: `boot ${input.bootId} of host ${host.id} was replaced by boot ${host.bootId ?? '?'}: its batches are stale`, field: 'bootId' };
+  }
+  const sameBoot = input.bootId == null || input.bootId === host.bootId;
+  const last = host.lastSequence;
+  if (input.sequence == null || !sameBoot || last === null) return null;
+  if (input.sequence > last || last - input.sequence >= SEQUENCE_WINDOW) return null;
+  return { code: ErrorCode.STALE_REPORT, message: `sequence ${input.sequence} is not above ${last}, the last accepted from host ${host.id}`, field: 'sequence' };
+}
 
 /** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
 export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
@@ -25,6 +52,8 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     lastSeenAt: rec.now,
     bootId: input.bootId ?? host.bootId,
     lastSequence: input.sequence ?? (bootChanged ? null : host.lastSequence),
+    // The boot it replaces is over: a batch of it that arrives late is stale (issue 12, item 7).
+    supersededBootIds: bootChanged && host.bootId !== null ? [...host.supersededBootIds, host.bootId].slice(-SUPERSEDED_BOOTS_KEPT) : host.supersededBootIds,
   });
   if (recovering) setHostStatus(ctx, rec, hostId, HostStatus.UP, Cause.HOST_RECOVERED);
 

@@ -28,7 +28,7 @@ import type {
 } from '../model.js';
 import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
 import { addHost, fenced, markUnresponsive, moveRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
-import { applyBatch } from '../rules/report-rules.js';
+import { applyBatch, staleBatch } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
   validateMigrateVm,
@@ -212,9 +212,10 @@ export class TableCommands {
       this.ctx.reportCounts.invalid += reports;
       return refusedWith(ErrorCode.INVALID_INPUT, `host ${known.id} belongs to cluster ${known.cluster}; register it again to move it`, 'cluster');
     }
-    if (known !== undefined && this.isStale(known, input)) {
+    const stale = staleBatch(known, input);
+    if (stale !== null) {
       this.ctx.reportCounts.outOfOrder += reports;
-      return refusedWith(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
+      return refused([stale]);
     }
     this.ctx.reportCounts.inAcceptedBatches += reports;
     return this.run((rec) => ok(applyBatch(this.ctx, rec, input)));
@@ -303,13 +304,6 @@ export class TableCommands {
     for (const e of rec.events) this.to.events.append(e);
     if (!rec.isEmpty) this.to.publisher.publish({ transitions: rec.transitions, events: rec.events, commands: rec.commands });
     return result;
-  }
-
-  private isStale(host: Host, input: ReportVmStatusesInput): boolean {
-    if (input.sequence == null || host.lastSequence === null) return false;
-    // A batch without a bootId comes from the boot the host last named.
-    const sameBoot = input.bootId == null || input.bootId === host.bootId;
-    return sameBoot && input.sequence <= host.lastSequence;
   }
 
   private entryOfMigration(id: string): Migration | undefined {
