@@ -97,6 +97,11 @@ export interface Config {
   readonly maxSubscriptionsPerCredential: number;
   /** Subscriptions open at once, all clients together (`TRANSIT_MAX_SUBSCRIPTIONS`). Default 5 000. */
   readonly maxSubscriptions: number;
+  /**
+   * How long the CANCEL order of an attempt that timed out before its source started it is
+   * still handed to a host agent that subscribes again (`TRANSIT_ORDER_GRACE_MS`). Default 300 000.
+   */
+  readonly orderGraceMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -129,6 +134,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxWsConnectionsPerCredential: 50,
   maxSubscriptionsPerCredential: 200,
   maxSubscriptions: 5_000,
+  orderGraceMs: DEFAULT_TABLE_SETTINGS.orderGraceMs,
 });
 
 /**
@@ -187,6 +193,7 @@ const ENVIRONMENT = z
     TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxWsConnectionsPerCredential),
     TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxSubscriptionsPerCredential),
     TRANSIT_MAX_SUBSCRIPTIONS: integer(1).default(DEFAULT_CONFIG.maxSubscriptions),
+    TRANSIT_ORDER_GRACE_MS: integer(0).default(DEFAULT_CONFIG.orderGraceMs),
   })
   .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
     message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -237,5 +244,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     maxWsConnectionsPerCredential: e.TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL,
     maxSubscriptionsPerCredential: e.TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL,
     maxSubscriptions: e.TRANSIT_MAX_SUBSCRIPTIONS,
+    orderGraceMs: e.TRANSIT_ORDER_GRACE_MS,
   });
 }

@@ -33,6 +33,7 @@ describe('settings from the environment', () => {
       maxWsConnectionsPerCredential: 50,
       maxSubscriptionsPerCredential: 200,
       maxSubscriptions: 5_000,
+      orderGraceMs: 300_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -68,6 +69,7 @@ describe('settings from the environment', () => {
       TRANSIT_MAX_WS_CONNECTIONS_PER_CREDENTIAL: '3',
       TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: '30',
       TRANSIT_MAX_SUBSCRIPTIONS: '300',
+      TRANSIT_ORDER_GRACE_MS: '60000',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -100,6 +102,7 @@ describe('settings from the environment', () => {
       maxWsConnectionsPerCredential: 3,
       maxSubscriptionsPerCredential: 30,
       maxSubscriptions: 300,
+      orderGraceMs: 60_000,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });

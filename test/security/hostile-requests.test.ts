@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { graphql } from '../gql/index.js';
+import { readConfig } from '../../src/config.js';
 import { newToken } from '../../src/server/security/credentials.js';
 import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
@@ -545,6 +546,26 @@ const CASES: HostileCase[] = [
       const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
       expect(payload.errors[0]?.field).toBe('bootId');
       return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: "an agent back after its attempt timed out unstarted is handed the CANCEL again",
+    expected: 'CANCEL',
+    prepare: async (s) => {
+      s.clock.advance(readConfig({}).migrationStartTimeoutMs);
+      s.app.table.tick();
+      expect(s.app.table.entryOf('vm-1')).toBeUndefined(); // FAILED: the source never started it
+    },
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.hostA);
+      try {
+        const orders = subscribeWs(ws, HOST_COMMANDS, { hostId: HOST_A });
+        await orders.until((o) => o.data.length > 0);
+        orders.unsubscribe();
+        return { code: (orders.data[0] as { hostCommands: { kind: string } }).hostCommands.kind };
+      } finally {
+        await ws.dispose();
+      }
     },
   },
 ];

@@ -8,7 +8,7 @@ import { evaluate } from '../evaluate.js';
 import { finish, reevaluate, settle, viewOf } from './entry-rules.js';
 import { messages } from '../messages.js';
 import type { Migration, Side, UserError } from '../model.js';
-import { vmStateOf, type Recording } from '../table/recording.js';
+import { commandOf, vmStateOf, type Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
 import { Cause, ErrorCode, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from '../vocabulary.js';
@@ -92,6 +92,8 @@ export function startTimedOut(ctx: TableContext, rec: Recording, entry: Migratio
   if (arriving) return settle(ctx, rec, entry, Cause.START_TIMEOUT, entry.source.hostId);
   const outcome = entry.cancelRequested ? MigrationState.CANCELLED : MigrationState.FAILED;
   rec.command(HostCommandKind.CANCEL, entry);
+  // An agent away now must still learn it when it subscribes again (issue 12, item 8).
+  if (entry.source.hostId !== null) ctx.recentOrders.keep(commandOf(HostCommandKind.CANCEL, entry, rec.now), rec.now + ctx.settings.orderGraceMs);
   finish(ctx, rec, entry, outcome, Cause.START_TIMEOUT, entry.source.hostId, 'the source did not start the migration');
 }
 

@@ -260,12 +260,14 @@ export class TableCommands {
   }
 
   /**
-   * Fires what the clock says is due: hosts silent for `hostTimeoutMs` become NON_RESPONSIVE, and
-   * attempts the source has not confirmed within `migrationStartTimeoutMs` end.
+   * Fires what the clock says is due: hosts silent for `hostTimeoutMs` become NON_RESPONSIVE,
+   * attempts the source has not confirmed within `migrationStartTimeoutMs` end, and the orders of
+   * ended attempts whose grace period is over are let go.
    */
   tick(): void {
     this.assertWorking();
     const now = this.settings.clock();
+    this.ctx.recentOrders.prune(now);
     const silent = [...this.state.hosts.values()].filter(
       (h) => isResponsive(h.status) && now - h.lastSeenAt >= this.settings.hostTimeoutMs,
     );

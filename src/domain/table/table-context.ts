@@ -3,12 +3,15 @@
  * reports are heard. The table owns it; the rule modules receive it with each command.
  */
 import type { Side } from '../model.js';
+import type { RecentOrders } from './recent-orders.js';
 import type { TableState } from './table-state.js';
 
 export interface RuleSettings {
   readonly epoch: string;
   readonly migrationStartTimeoutMs: number;
   readonly maxAttempts: number;
+  /** How long an ended attempt's orders stay redeliverable (issue 12, item 8). */
+  readonly orderGraceMs: number;
 }
 
 /** Running totals of VM reports, for monitoring. */
@@ -27,6 +30,8 @@ export interface TableContext {
   /** The next position in the table-wide order of applied reports ("heard after", row 1). */
   nextHeard(): number;
   readonly reportCounts: ReportCounts;
+  /** Orders of ended attempts, redelivered to an agent that subscribes again within the grace period. */
+  readonly recentOrders: RecentOrders;
 }
 
 /** A side nothing has been heard from in the current attempt. */

@@ -15,6 +15,7 @@ import { BoundedLog } from './bounded-log.js';
 import { TableCommands, type TableFailedError } from './commands.js';
 import { ChangePublisher, type ChangeListener } from './publisher.js';
 import { TableReader } from './read-side.js';
+import { RecentOrders } from './recent-orders.js';
 import type { ReportCounts, TableContext } from './table-context.js';
 import { TableState } from './table-state.js';
 
@@ -35,6 +36,8 @@ export interface TableOptions {
   readonly maxAttempts: number;
   /** Transitions, events and decided migrations kept, each, for queries and resume. */
   readonly historyLimit: number;
+  /** How long the orders of an ended attempt (a start timeout's CANCEL) are redelivered to an agent that subscribes again. */
+  readonly orderGraceMs?: number;
   readonly inputLimits?: InputLimits;
   /** Where a listener's failure goes (the command it heard of stays applied). Default: dropped, counted. */
   readonly onListenerError?: (error: unknown) => void;
@@ -49,6 +52,7 @@ export const DEFAULT_TABLE_SETTINGS = Object.freeze({
   migrationStartTimeoutMs: 30_000,
   maxAttempts: 3,
   historyLimit: 100_000,
+  orderGraceMs: 300_000,
 });
 
 export class MigrationTable extends TableReader {
@@ -64,9 +68,15 @@ export class MigrationTable extends TableReader {
     let heardOrder = 0;
     const ctx: TableContext = {
       state,
-      settings: { epoch: options.epoch, migrationStartTimeoutMs: options.migrationStartTimeoutMs, maxAttempts: options.maxAttempts },
+      settings: {
+        epoch: options.epoch,
+        migrationStartTimeoutMs: options.migrationStartTimeoutMs,
+        maxAttempts: options.maxAttempts,
+        orderGraceMs: options.orderGraceMs ?? DEFAULT_TABLE_SETTINGS.orderGraceMs,
+      },
       nextHeard: () => ++heardOrder,
       reportCounts,
+      recentOrders: new RecentOrders(options.historyLimit),
     };
     const publisher = new ChangePublisher(options.onListenerError ?? (() => {}));
     const commands = new TableCommands(
@@ -79,7 +89,7 @@ export class MigrationTable extends TableReader {
       },
       { state, ctx, transitions, events, publisher, onFailure: options.onFailure ?? (() => {}) },
     );
-    super({ epoch: options.epoch, startedAt: options.clock(), state, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
+    super({ epoch: options.epoch, startedAt: options.clock(), state, transitions, events, reportCounts, recentOrders: ctx.recentOrders, latestSeq: () => commands.latestSeq });
     this.commands = commands;
     this.publisher = publisher;
   }

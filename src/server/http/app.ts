@@ -89,6 +89,7 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
     migrationStartTimeoutMs: config.migrationStartTimeoutMs,
     maxAttempts: config.maxAttempts,
     historyLimit: config.historyLimit,
+    orderGraceMs: config.orderGraceMs,
     inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
     onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
     onFailure: (error) => {
