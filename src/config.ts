@@ -102,6 +102,15 @@ export interface Config {
    * still handed to a host agent that subscribes again (`TRANSIT_ORDER_GRACE_MS`). Default 300 000.
    */
   readonly orderGraceMs: number;
+  /**
+   * VMs one host may hold, running there or migrating to it (`TRANSIT_MAX_VMS_PER_HOST`): a report
+   * batch that would exceed it is refused whole with TOO_MANY_VMS. Default 2 000.
+   */
+  readonly maxVmsPerHost: number;
+  /** Hosts Transit knows at once (`TRANSIT_MAX_HOSTS`): a new one beyond it is refused with TOO_MANY_HOSTS. Default 10 000. */
+  readonly maxHosts: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten (`TRANSIT_VM_RETENTION_MS`). Default 86 400 000 (a day). */
+  readonly vmRetentionMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -135,6 +144,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   maxSubscriptionsPerCredential: 200,
   maxSubscriptions: 5_000,
   orderGraceMs: DEFAULT_TABLE_SETTINGS.orderGraceMs,
+  maxVmsPerHost: DEFAULT_TABLE_SETTINGS.maxVmsPerHost,
+  maxHosts: DEFAULT_TABLE_SETTINGS.maxHosts,
+  vmRetentionMs: DEFAULT_TABLE_SETTINGS.vmRetentionMs,
 });
 
 /**
@@ -194,6 +206,9 @@ const ENVIRONMENT = z
     TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: integer(1).default(DEFAULT_CONFIG.maxSubscriptionsPerCredential),
     TRANSIT_MAX_SUBSCRIPTIONS: integer(1).default(DEFAULT_CONFIG.maxSubscriptions),
     TRANSIT_ORDER_GRACE_MS: integer(0).default(DEFAULT_CONFIG.orderGraceMs),
+    TRANSIT_MAX_VMS_PER_HOST: integer(1).default(DEFAULT_CONFIG.maxVmsPerHost),
+    TRANSIT_MAX_HOSTS: integer(1).default(DEFAULT_CONFIG.maxHosts),
+    TRANSIT_VM_RETENTION_MS: integer(1).default(DEFAULT_CONFIG.vmRetentionMs),
   })
   .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
     message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -245,5 +260,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     maxSubscriptionsPerCredential: e.TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL,
     maxSubscriptions: e.TRANSIT_MAX_SUBSCRIPTIONS,
     orderGraceMs: e.TRANSIT_ORDER_GRACE_MS,
+    maxVmsPerHost: e.TRANSIT_MAX_VMS_PER_HOST,
+    maxHosts: e.TRANSIT_MAX_HOSTS,
+    vmRetentionMs: e.TRANSIT_VM_RETENTION_MS,
   });
 }

@@ -198,6 +198,10 @@ export interface ReportVmStatusesInput {
   readonly cluster?: string | null;
 }
 
+export interface RemoveHostInput {
+  readonly hostId: string;
+}
+
 export interface ReportHostStatusInput {
   readonly hostId: string;
   readonly status: HostStatus;

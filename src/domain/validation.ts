@@ -3,15 +3,7 @@
  * offending field (`vms.3.progress`) so a client can point at it. Only shape and range are checked
  * here; what depends on the table's state (unknown VM, host not UP, ...) is the table's to say.
  */
-import type {
-  CancelMigrationInput,
-  MigrateVmInput,
-  RegisterHostInput,
-  ReportFenceResultInput,
-  ReportHostStatusInput,
-  ReportVmStatusesInput,
-  UserError,
-} from './model.js';
+import type { CancelMigrationInput, MigrateVmInput, RegisterHostInput, RemoveHostInput, ReportFenceResultInput, ReportHostStatusInput, ReportVmStatusesInput, UserError } from './model.js';
 import { ErrorCode, FENCE_METHODS, HOST_STATUSES, REPORTED_VM_STATUSES, ReportedVmStatus } from './vocabulary.js';
 
 export interface InputLimits {
@@ -56,6 +48,10 @@ const present = (errors: readonly (UserError | null)[]): UserError[] => errors.f
 
 export function validateRegisterHost(input: RegisterHostInput, limits: InputLimits): UserError[] {
   return present([checkId(input.hostId, 'hostId', limits, 'hostId'), checkOptionalId(input.cluster, 'cluster', limits, 'cluster')]);
+}
+
+export function validateRemoveHost(input: RemoveHostInput, limits: InputLimits): UserError[] {
+  return present([checkId(input.hostId, 'hostId', limits, 'hostId')]);
 }
 
 export function validateMigrateVm(input: MigrateVmInput, limits: InputLimits): UserError[] {

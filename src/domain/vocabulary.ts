@@ -83,6 +83,7 @@ export const Cause = {
   CANCEL: 'CANCEL',
   RERUN: 'RERUN',
   START_TIMEOUT: 'START_TIMEOUT',
+  HOST_REMOVED: 'HOST_REMOVED',
 } as const;
 export type Cause = (typeof Cause)[keyof typeof Cause];
 export const CAUSES = Object.values(Cause);
@@ -156,6 +157,9 @@ export const ErrorCode = {
   NO_ELIGIBLE_HOST: 'NO_ELIGIBLE_HOST',
   HOST_NOT_NON_RESPONSIVE: 'HOST_NOT_NON_RESPONSIVE',
   STALE_REPORT: 'STALE_REPORT',
+  TOO_MANY_VMS: 'TOO_MANY_VMS',
+  TOO_MANY_HOSTS: 'TOO_MANY_HOSTS',
+  HOST_NOT_EMPTY: 'HOST_NOT_EMPTY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ERROR_CODES = Object.values(ErrorCode);

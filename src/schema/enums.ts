@@ -75,6 +75,7 @@ export const TransitionCauseEnum = enumFrom('TransitionCause', Cause, 'Why a tra
   CANCEL: 'A `cancelMigration` request.',
   RERUN: 'A failed attempt is tried again on another host.',
   START_TIMEOUT: 'The source did not confirm the attempt within the migration start timeout.',
+  HOST_REMOVED: 'An operator removed a host that ran no VM (`removeHost`).',
 });
 
 export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of event in the operator's log (after oVirt's audit log).", {
@@ -115,7 +116,10 @@ export const ErrorCodeEnum = enumFrom('ErrorCode', ErrorCode, 'Why a mutation wa
   CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host; or `registerHost` would move a side of a migration in flight to another cluster.",
   NO_ELIGIBLE_HOST: 'No host can take the VM: none is UP in its cluster besides its own.',
   HOST_NOT_NON_RESPONSIVE: 'Only a NON_RESPONSIVE host can be fenced.',
-  STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot: ignored whole.",
+  STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot, or its boot was replaced: ignored whole.",
+  TOO_MANY_VMS: 'The batch would put more VMs on its host (running there or migrating to it) than TRANSIT_MAX_VMS_PER_HOST: ignored whole.',
+  TOO_MANY_HOSTS: 'Transit knows TRANSIT_MAX_HOSTS hosts already: a new one is refused until one is removed.',
+  HOST_NOT_EMPTY: 'The host still runs a VM or is a side of a migration in flight.',
 });
 
 export const HostCommandKindEnum = enumFrom('HostCommandKind', HostCommandKind, 'The kinds of order a host agent receives.', {

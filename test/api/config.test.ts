@@ -34,6 +34,9 @@ describe('settings from the environment', () => {
       maxSubscriptionsPerCredential: 200,
       maxSubscriptions: 5_000,
       orderGraceMs: 300_000,
+      maxVmsPerHost: 2_000,
+      maxHosts: 10_000,
+      vmRetentionMs: 86_400_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -70,6 +73,9 @@ describe('settings from the environment', () => {
       TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL: '30',
       TRANSIT_MAX_SUBSCRIPTIONS: '300',
       TRANSIT_ORDER_GRACE_MS: '60000',
+      TRANSIT_MAX_VMS_PER_HOST: '500',
+      TRANSIT_MAX_HOSTS: '50',
+      TRANSIT_VM_RETENTION_MS: '3600000',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -103,6 +109,9 @@ describe('settings from the environment', () => {
       maxSubscriptionsPerCredential: 30,
       maxSubscriptions: 300,
       orderGraceMs: 60_000,
+      maxVmsPerHost: 500,
+      maxHosts: 50,
+      vmRetentionMs: 3_600_000,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });

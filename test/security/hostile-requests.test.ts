@@ -36,6 +36,8 @@ const LIMITS = {
   maxWsConnectionsPerCredential: 2,
   maxSubscriptionsPerCredential: 4,
   maxSubscriptions: 6,
+  maxVmsPerHost: 2_000,
+  maxHosts: 4,
 } as const;
 
 /** WebSocket close codes (RFC 6455 and graphql-ws). */
@@ -567,6 +569,54 @@ const CASES: HostileCase[] = [
         await ws.dispose();
       }
     },
+  },
+  {
+    name: 'a host at its cap of VMs reporting one more',
+    expected: 'TOO_MANY_VMS',
+    status: 200,
+    prepare: async (s) => {
+      const onHost = 1; // vm-2
+      for (let batch = 0; batch * LIMITS.maxReportBatch < LIMITS.maxVmsPerHost - onHost; batch++) {
+        const size = Math.min(LIMITS.maxReportBatch, LIMITS.maxVmsPerHost - onHost - batch * LIMITS.maxReportBatch);
+        const vms = Array.from({ length: size }, (_, i) => ({ vmId: `vm-b-${batch}-${i}`, status: 'UP' as const }));
+        expect(s.app.table.reportVmStatuses({ hostId: HOST_B, vms }).ok).toBe(true);
+      }
+      expect(s.app.table.vmIdsOnHost(HOST_B)).toHaveLength(LIMITS.maxVmsPerHost);
+    },
+    attack: async (s) => {
+      const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, vms: [{ vmId: 'vm-one-more', status: 'UP' }] } });
+      const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('vms');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'a new host beyond the cap of hosts',
+    expected: 'TOO_MANY_HOSTS',
+    status: 200,
+    prepare: async (s) => {
+      expect(s.app.table.registerHost({ hostId: 'host-d' }).ok).toBe(true);
+      expect(s.app.table.hosts()).toHaveLength(LIMITS.maxHosts);
+    },
+    attack: async (s) => {
+      const answer = await s.as('operator', 'mutation { registerHost(input: { hostId: "host-e" }) { host { id } errors { code field } } }');
+      return { code: (answer.result?.data?.registerHost as { errors: { code: string }[] }).errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'removing a host that still runs a VM',
+    expected: 'HOST_NOT_EMPTY',
+    status: 200,
+    attack: async (s) => {
+      const answer = await s.as('operator', `mutation { removeHost(input: { hostId: "${HOST_B}" }) { hostId errors { code field } } }`);
+      return { code: (answer.result?.data?.removeHost as { errors: { code: string }[] }).errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'removing a host as a viewer',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('viewer', 'mutation { removeHost(input: { hostId: "host-c" }) { hostId errors { code } } }')),
   },
 ];
 

@@ -114,3 +114,29 @@ export function moveRefusal(ctx: TableContext, hostId: string, cluster: string):
     field: 'cluster',
   };
 }
+
+/** TOO_MANY_HOSTS when `hostId` would be a new host beyond `max` (docs/contract.md §11); null otherwise. */
+export function hostCapRefusal(ctx: TableContext, hostId: string, max: number): UserError | null {
+  if (ctx.state.hosts.has(hostId) || ctx.state.hosts.size < max) return null;
+  return { code: ErrorCode.TOO_MANY_HOSTS, message: `Transit knows ${ctx.state.hosts.size} hosts, the limit (TRANSIT_MAX_HOSTS): remove one first`, field: 'hostId' };
+}
+
+/** Why the host may not be removed (HOST_NOT_FOUND, HOST_NOT_EMPTY), or null. */
+export function removeRefusal(ctx: TableContext, hostId: string): UserError | null {
+  if (!ctx.state.hosts.has(hostId)) return { code: ErrorCode.HOST_NOT_FOUND, message: `host ${hostId} is not known`, field: 'hostId' };
+  const vms = ctx.state.vmIdsOnHost(hostId).size;
+  const entries = ctx.state.entryVmIdsOfHost(hostId).length;
+  if (vms === 0 && entries === 0) return null;
+  return {
+    code: ErrorCode.HOST_NOT_EMPTY,
+    message: `host ${hostId} runs ${vms} VM(s) and is a side of ${entries} migration(s) in flight: move, stop or fence them first`,
+    field: 'hostId',
+  };
+}
+
+/** Forgets a host that runs no VM and is no side of an entry (`removeRefusal` said so); its history stays. */
+export function removeHost(ctx: TableContext, rec: Recording, hostId: string): void {
+  const host = ctx.state.hosts.get(hostId) as HostRecord;
+  ctx.state.removeHost(hostId);
+  rec.host(Cause.HOST_REMOVED, host, host.status, null);
+}

@@ -40,6 +40,41 @@ export function staleBatch(host: Host | undefined, input: ReportVmStatusesInput)
   return { code: ErrorCode.STALE_REPORT, message: `sequence ${input.sequence} is not above ${last}, the last accepted from host ${host.id}`, field: 'sequence' };
 }
 
+/**
+ * TOO_MANY_VMS when the batch would raise the count of its host, the VMs Transit places there plus
+ * those migrating to it, above `max` (docs/contract.md §11); null otherwise. A batch that does not
+ * raise the count passes, even above the cap (migrations may land more). Time linear in the batch
+ * and the host's VMs, both bounded.
+ */
+export function vmCapRefusal(ctx: TableContext, input: ReportVmStatusesInput, max: number): UserError | null {
+  const hostId = input.hostId;
+  const { state } = ctx;
+  const counted = (vmId: string) => state.vms.get(vmId)?.hostId === hostId || state.entries.get(vmId)?.destination.hostId === hostId;
+  const leaves = (vmId: string) => {
+    const vm = state.vms.get(vmId);
+    return vm !== undefined && vm.hostId === hostId && vm.migrationId === null;
+  };
+  let added = 0;
+  let removed = 0;
+  const listed = new Set<string>();
+  for (const item of input.vms) {
+    if (listed.has(item.vmId)) continue;
+    listed.add(item.vmId);
+    if (item.status === ReportedVmStatus.DOWN) removed += leaves(item.vmId) ? 1 : 0;
+    else added += counted(item.vmId) ? 0 : 1;
+  }
+  if (added === 0) return null;
+  if (input.full === true) for (const vmId of state.vmIdsOnHost(hostId)) if (!listed.has(vmId) && leaves(vmId)) removed++;
+  const now = state.loadOf(hostId);
+  const after = now + added - removed;
+  if (after <= max || after <= now) return null;
+  return {
+    code: ErrorCode.TOO_MANY_VMS,
+    message: `host ${hostId} would hold ${after} VMs (running there or migrating to it), above the limit of ${max} (TRANSIT_MAX_VMS_PER_HOST)`,
+    field: 'vms',
+  };
+}
+
 /** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
 export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
   const hostId = input.hostId;
@@ -77,6 +112,7 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
 
 /** Applies one host's report about one VM. */
 function applyReport(ctx: TableContext, rec: Recording, hostId: string, item: VmReportInput): void {
+  ctx.state.named(item.vmId); // a VM DOWN on no host starts its retention again (§11)
   const entry = ctx.state.entries.get(item.vmId);
   if (entry !== undefined) return applyToEntry(ctx, rec, hostId, item, entry);
   switch (item.status) {

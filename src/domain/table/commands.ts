@@ -20,6 +20,7 @@ import type {
   Millis,
   Outcome,
   RegisterHostInput,
+  RemoveHostInput,
   ReportFenceResultInput,
   ReportHostStatusInput,
   ReportVmStatusesInput,
@@ -27,12 +28,13 @@ import type {
   UserError,
 } from '../model.js';
 import { chooseFor, newEntry, putEntryAndVm } from '../rules/entry-rules.js';
-import { addHost, fenced, markUnresponsive, moveRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
-import { applyBatch, staleBatch } from '../rules/report-rules.js';
+import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { applyBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
   validateMigrateVm,
   validateRegisterHost,
+  validateRemoveHost,
   validateReportFenceResult,
   validateReportHostStatus,
   validateReportVmStatuses,
@@ -70,11 +72,26 @@ export interface CommandSettings {
   readonly hostTimeoutMs: number;
   readonly migrationStartTimeoutMs: number;
   readonly limits: InputLimits;
+  /** What one client can make the table hold or do (docs/contract.md §11). */
+  readonly bounds: TableBounds;
   /**
    * Called with every transition and event a command records, before the command completes.
    * Production passes none; tests pass one that throws, to check that a command fails stop.
    */
   readonly faultInjection?: (step: Transition | EngineEvent) => void;
+}
+
+export interface TableBounds {
+  /** Most VMs on one host, running there or migrating to it (TOO_MANY_VMS). */
+  readonly maxVmsPerHost: number;
+  /** Most hosts known at once (TOO_MANY_HOSTS). */
+  readonly maxHosts: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten. */
+  readonly vmRetentionMs: number;
+  /** Most VMs DOWN on no host kept; beyond it, the least recently named is forgotten. */
+  readonly maxDownVms: number;
+  /** VMs one tick may mark UNKNOWN, or forget; the rest waits for the next tick. */
+  readonly tickBudgetVms: number;
 }
 
 export interface CommandTargets {
@@ -123,6 +140,8 @@ export class TableCommands {
     if (errors.length > 0) return refused(errors);
     const moving = input.cluster == null ? null : moveRefusal(this.ctx, input.hostId, input.cluster);
     if (moving !== null) return refused([moving]);
+    const full = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts);
+    if (full !== null) return refused([full]);
     return this.run((rec) => {
       const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
       const host = this.state.hosts.get(input.hostId);
@@ -217,6 +236,11 @@ export class TableCommands {
       this.ctx.reportCounts.outOfOrder += reports;
       return refused([stale]);
     }
+    const beyond = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ?? vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost);
+    if (beyond !== null) {
+      this.ctx.reportCounts.invalid += reports;
+      return refused([beyond]);
+    }
     this.ctx.reportCounts.inAcceptedBatches += reports;
     return this.run((rec) => ok(applyBatch(this.ctx, rec, input)));
   }
@@ -259,6 +283,20 @@ export class TableCommands {
     });
   }
 
+  /** Forgets a host that runs no VM and is no side of a migration in flight (docs/contract.md §11). */
+  removeHost(input: RemoveHostInput): Outcome<string> {
+    this.assertWorking();
+    const errors = validateRemoveHost(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const refusal = removeRefusal(this.ctx, input.hostId);
+    if (refusal !== null) return refused([refusal]);
+    return this.run((rec) => {
+      removeHostRule(this.ctx, rec, input.hostId);
+      this.ctx.recentOrders.dropHost(input.hostId);
+      return ok(input.hostId);
+    });
+  }
+
   /**
    * Fires what the clock says is due: hosts silent for `hostTimeoutMs` become NON_RESPONSIVE,
    * attempts the source has not confirmed within `migrationStartTimeoutMs` end, and the orders of
@@ -267,10 +305,19 @@ export class TableCommands {
   tick(): void {
     this.assertWorking();
     const now = this.settings.clock();
+    const { tickBudgetVms, vmRetentionMs, maxDownVms } = this.settings.bounds;
     this.ctx.recentOrders.prune(now);
-    const silent = [...this.state.hosts.values()].filter(
-      (h) => isResponsive(h.status) && now - h.lastSeenAt >= this.settings.hostTimeoutMs,
-    );
+    // VMs DOWN on no host that no report named for the retention are forgotten, a budget at a time.
+    this.state.forgetDownVms(now - vmRetentionMs, maxDownVms, tickBudgetVms);
+    // Silent hosts, until their VMs reach the budget (the others on the next ticks): one step stays short.
+    const silent: HostRecord[] = [];
+    let work = 0;
+    for (const host of this.state.hosts.values()) {
+      if (work >= tickBudgetVms) break;
+      if (!isResponsive(host.status) || now - host.lastSeenAt < this.settings.hostTimeoutMs) continue;
+      silent.push(host);
+      work += this.state.vmIdsOnHost(host.id).size + 1;
+    }
     const due = [...this.state.unconfirmed]
       .map((vmId) => this.state.entries.get(vmId) as Migration)
       .filter((e) => e.destinationChoice !== DestinationChoice.DISCOVERED && now - e.attemptStartedAt >= this.settings.migrationStartTimeoutMs);
@@ -296,6 +343,8 @@ export class TableCommands {
     let result: Outcome<T>;
     try {
       result = body(rec);
+      // Beyond the most VMs DOWN on no host kept, the least recently named go (as many as came in).
+      this.state.forgetDownVms(Number.NEGATIVE_INFINITY, this.settings.bounds.maxDownVms, Number.POSITIVE_INFINITY);
     } catch (error) {
       this.seq = seqBefore; // nothing of the failed command is kept or published
       this.failure = new TableFailedError(error);

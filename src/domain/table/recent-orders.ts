@@ -40,6 +40,11 @@ export class RecentOrders {
     return [...(this.byHost.get(hostId) ?? [])].map((k) => k.command);
   }
 
+  /** Lets go of the host's orders (the host was removed); they stay in the queue until it reaches them. */
+  dropHost(hostId: string): void {
+    this.byHost.delete(hostId);
+  }
+
   /** Lets go of every order whose grace period is over at `now`; work proportional to those. */
   prune(now: Millis): void {
     while (this.size > 0 && (this.queue[this.head] as Kept).until <= now) this.dropOldest();
@@ -49,7 +54,7 @@ export class RecentOrders {
     const kept = this.queue[this.head] as Kept;
     this.queue[this.head++] = undefined;
     const forHost = this.byHost.get(kept.command.hostId);
-    forHost?.delete(kept);
+    forHost?.delete(kept); // gone already when its host was removed (and perhaps added again)
     if (forHost?.size === 0) this.byHost.delete(kept.command.hostId);
     if (this.head > 1_024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

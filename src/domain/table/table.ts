@@ -38,6 +38,14 @@ export interface TableOptions {
   readonly historyLimit: number;
   /** How long the orders of an ended attempt (a start timeout's CANCEL) are redelivered to an agent that subscribes again. */
   readonly orderGraceMs?: number;
+  /** Most VMs on one host, running there or migrating to it (docs/contract.md §11). */
+  readonly maxVmsPerHost?: number;
+  /** Most hosts known at once (docs/contract.md §11). */
+  readonly maxHosts?: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten (docs/contract.md §11). */
+  readonly vmRetentionMs?: number;
+  /** VMs one tick may mark UNKNOWN or forget; the rest waits for the next tick (at most 100 ms a step). */
+  readonly tickBudgetVms?: number;
   readonly inputLimits?: InputLimits;
   /** Where a listener's failure goes (the command it heard of stays applied). Default: dropped, counted. */
   readonly onListenerError?: (error: unknown) => void;
@@ -53,6 +61,10 @@ export const DEFAULT_TABLE_SETTINGS = Object.freeze({
   maxAttempts: 3,
   historyLimit: 100_000,
   orderGraceMs: 300_000,
+  maxVmsPerHost: 2_000,
+  maxHosts: 10_000,
+  vmRetentionMs: 86_400_000,
+  tickBudgetVms: 20_000,
 });
 
 export class MigrationTable extends TableReader {
@@ -60,7 +72,7 @@ export class MigrationTable extends TableReader {
   private readonly publisher: ChangePublisher;
 
   constructor(options: TableOptions) {
-    const state = new TableState(options.historyLimit);
+    const state = new TableState(options.historyLimit, options.clock);
     const transitions = new BoundedLog<Transition>(options.historyLimit);
     const events = new BoundedLog<EngineEvent>(options.historyLimit);
     const reportCounts: ReportCounts = { inAcceptedBatches: 0, ignored: 0, outOfOrder: 0, invalid: 0 };
@@ -85,6 +97,13 @@ export class MigrationTable extends TableReader {
         hostTimeoutMs: options.hostTimeoutMs,
         migrationStartTimeoutMs: options.migrationStartTimeoutMs,
         limits: options.inputLimits ?? DEFAULT_INPUT_LIMITS,
+        bounds: {
+          maxVmsPerHost: options.maxVmsPerHost ?? DEFAULT_TABLE_SETTINGS.maxVmsPerHost,
+          maxHosts: options.maxHosts ?? DEFAULT_TABLE_SETTINGS.maxHosts,
+          vmRetentionMs: options.vmRetentionMs ?? DEFAULT_TABLE_SETTINGS.vmRetentionMs,
+          maxDownVms: options.historyLimit,
+          tickBudgetVms: options.tickBudgetVms ?? DEFAULT_TABLE_SETTINGS.tickBudgetVms,
+        },
         faultInjection: options.faultInjection,
       },
       { state, ctx, transitions, events, publisher, onFailure: options.onFailure ?? (() => {}) },
@@ -101,7 +120,8 @@ export class MigrationTable extends TableReader {
   readonly reportVmStatuses: TableCommands['reportVmStatuses'] = (input) => this.commands.reportVmStatuses(input);
   readonly reportHostStatus: TableCommands['reportHostStatus'] = (input) => this.commands.reportHostStatus(input);
   readonly reportFenceResult: TableCommands['reportFenceResult'] = (input) => this.commands.reportFenceResult(input);
-  /** Fires what the clock says is due (host timeouts, start timeouts). */
+  readonly removeHost: TableCommands['removeHost'] = (input) => this.commands.removeHost(input);
+  /** Fires what the clock says is due (host timeouts, start timeouts, retention). */
   readonly tick = (): void => this.commands.tick();
 
   /** The error that stopped the table, or null while it works. */
