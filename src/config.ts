@@ -51,7 +51,7 @@ export interface Config {
   readonly maxDirectives: number;
   /** Most values the response of one operation may be estimated to hold (`TRANSIT_MAX_COST`; lists count 100, pages their `first`). Default 100 000. */
   readonly maxCost: number;
-  /** Largest HTTP request body, in bytes (`TRANSIT_MAX_BODY_BYTES`). Default 4 MiB: a full batch of 10 000 VMs is about 0.8 MB. */
+  /** Largest HTTP request body, in bytes (`TRANSIT_MAX_BODY_BYTES`). Default 4 MiB: a full batch of 2 000 VMs is about 0.2 MB, with room for long ids. */
   readonly maxBodyBytes: number;
   /** Largest graphql-ws message, in bytes (`TRANSIT_WS_MAX_PAYLOAD_BYTES`); a bigger one closes the socket with 1009. Default 4 MiB. */
   readonly wsMaxPayloadBytes: number;
@@ -68,7 +68,10 @@ export interface Config {
   readonly mutationBurst: number;
   /** Whether the schema may be introspected (`TRANSIT_INTROSPECTION`: `on` or `off`). GraphiQL needs it. Default on. */
   readonly introspection: boolean;
-  /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
+  /**
+   * Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 2 000: a full report
+   * of a host at `TRANSIT_MAX_VMS_PER_HOST`, and a step of the engine well under 100 ms.
+   */
   readonly maxReportBatch: number;
   // ---- docs/contract.md §11: what one client can make Transit hold or do ----
   /**
@@ -81,7 +84,7 @@ export interface Config {
   /**
    * Time a client has to send a whole request, headers and body, in ms (`TRANSIT_REQUEST_TIMEOUT_MS`);
    * then 408 and the connection closes. Not the time to answer: subscriptions stream for as long as they
-   * last. Default 30 000 (a full report of 10 000 VMs is 0.8 MB).
+   * last. Default 30 000 (a full report of 2 000 VMs is about 0.2 MB).
    */
   readonly requestTimeoutMs: number;
   /**

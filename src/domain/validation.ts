@@ -17,7 +17,7 @@ export interface InputLimits {
 
 export const DEFAULT_INPUT_LIMITS: InputLimits = Object.freeze({
   maxIdLength: 256,
-  maxBatchSize: 10_000,
+  maxBatchSize: 2_000,
   maxTextLength: 1_024,
 });
 
