@@ -3,8 +3,9 @@
  * hostile-client review replayed against a real Transit at its default limits (with a credentials
  * file), each beside an idle baseline of the same server:
  *
- * - `fragments` (item 1): documents whose fragments spread each other exponentially;
- * - `vm-flood` (item 2): one host credential floods VMs, and its VMs are marked UNKNOWN and back;
+ * - `fragments` (item 1): 20 documents a second whose fragments spread each other exponentially;
+ * - `vm-flood` (item 2): one host credential floods VMs at the issue's rate (4 batches a second),
+ *   and its VMs are marked UNKNOWN and back;
  * - `slow-connections` (item 4): 11,000 connections without a token sending headers slowly,
  *   2,000 sending bodies slowly;
  * - `subscriptions` (item 5): one viewer asks for 5,100 subscriptions while ~20 transitions/s flow.
