@@ -156,7 +156,7 @@ interface Slow {
 function openSlow(url: URL, head: string, tally: Tally, onClose: () => void): Slow {
   const socket = connect({ host: url.hostname, port: Number(url.port) });
   const slow: Slow = { socket, received: '' };
-  socket.on('connect', () => socket.write(head));
+  socket.write(head); // buffered until connected, so always before any trickle
   socket.on('data', (chunk: Buffer) => (slow.received += chunk.toString('latin1')));
   socket.on('error', () => undefined);
   socket.on('close', () => {

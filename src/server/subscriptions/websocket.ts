@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -26,6 +26,7 @@ import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
 import { bearerToken, type Authenticator } from '../security/authentication.js';
 import type { Principal } from '../security/credentials.js';
 import { withoutHttp } from '../security/refusal.js';
+import type { SubscriptionCounter } from '../security/subscription-caps.js';
 
 /** Close code of a connection beyond `maxConnectionsPerCredential` (private range; graphql-ws clients retry with backoff). */
 export const TOO_MANY_CONNECTIONS_FOR_CREDENTIAL = 4029;
@@ -53,6 +54,12 @@ export interface WebSocketOptions {
   readonly maxConnectionsPerCredential: number;
   /** Told when a connection's `connection_init` is accepted (the connection policy stops treating it as pending). */
   readonly onAuthenticated?: (socket: Socket) => void;
+  /**
+   * The subscription caps, asked before a subscription runs through the rest of the pipeline: a
+   * flood of subscribe messages over its credential's cap is refused at the cost of a parse.
+   * The envelop plugin (subscription-caps.ts) still counts and enforces them.
+   */
+  readonly subscriptions?: Pick<SubscriptionCounter, 'check'>;
   /** Ping interval, in ms; a socket that does not answer within one more is dropped. */
   readonly keepAliveMs?: number;
 }
@@ -70,7 +77,17 @@ export function attachWebSocket(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
   yoga: YogaServerInstance<any, any>,
   server: Server,
-  { authenticate, origins, maxPayloadBytes, initTimeoutMs, maxOperations, maxConnectionsPerCredential, onAuthenticated = () => undefined, keepAliveMs = 12_000 }: WebSocketOptions,
+  {
+    authenticate,
+    origins,
+    maxPayloadBytes,
+    initTimeoutMs,
+    maxOperations,
+    maxConnectionsPerCredential,
+    onAuthenticated = () => undefined,
+    subscriptions,
+    keepAliveMs = 12_000,
+  }: WebSocketOptions,
 ): WebSocketEndpoint {
   const wss = new WebSocketServer({
     server,
@@ -117,12 +134,13 @@ export function attachWebSocket(
         if (Object.keys(ctx.subscriptions).length > maxOperations) {
           return [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${maxOperations} operations open: complete one first`)];
         }
+        const principal = principals.get(ctx) ?? null;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-          principal: principals.get(ctx) ?? null,
+          principal,
         });
         let document: ExecutionArgs['document'];
         try {
@@ -131,6 +149,10 @@ export function attachWebSocket(
           // A syntax error or a refused token count is the operation's error, not the connection's.
           if (!(error instanceof GraphQLError)) throw error;
           return [error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : withoutHttp(error)];
+        }
+        if (subscriptions !== undefined && principal !== null && getOperationAST(document, params.operationName)?.operation === 'subscription') {
+          const refused = subscriptions.check(principal.open ? null : principal.name);
+          if (refused !== null) return [requestError(refused.code, refused.message)];
         }
         const args: EnvelopedExecutionArgs = {
           schema,
