@@ -100,6 +100,16 @@ export function attachWebSocket(
   const principals = new WeakMap<object, Principal>();
   /** Open connections by credential name (docs/contract.md §11). */
   const connectionsOf = new Map<string, number>();
+  // One error object per refusal text (a GraphQLError captures a stack: costly in a flood); at most two per credential.
+  const refusals = new Map<string, GraphQLError>();
+  const refusalError = (code: RequestErrorCode, message: string): GraphQLError => {
+    let error = refusals.get(message);
+    if (error === undefined) {
+      if (refusals.size >= 10_000) refusals.clear();
+      refusals.set(message, (error = requestError(code, message)));
+    }
+    return error;
+  };
   const disposable = useServer(
     {
       connectionInitWaitTimeout: initTimeoutMs,
@@ -152,7 +162,7 @@ export function attachWebSocket(
         }
         if (subscriptions !== undefined && principal !== null && getOperationAST(document, params.operationName)?.operation === 'subscription') {
           const refused = subscriptions.check(principal.open ? null : principal.name);
-          if (refused !== null) return [requestError(refused.code, refused.message)];
+          if (refused !== null) return [refusalError(refused.code, refused.message)];
         }
         const args: EnvelopedExecutionArgs = {
           schema,
