@@ -1,7 +1,7 @@
 /** `removeHost` (docs/contract.md §11), and the caps on VMs per host and on hosts, over the API. */
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../gql/index.js';
-import { arrange, REPORT } from '../utils/api.js';
+import { arrange, migrate, report, REPORT } from '../utils/api.js';
 import { serverPerTest } from '../utils/server.js';
 
 const REMOVE_HOST = graphql(`
@@ -55,5 +55,30 @@ describe('caps on VMs per host and on hosts', () => {
     await arrange(server(), { 'host-a': [] });
     const { reportVmStatuses } = await server().data(REPORT, { input: { hostId: 'host-b', vms: [] } });
     expect(reportVmStatuses.errors).toEqual([{ code: 'TOO_MANY_HOSTS', message: expect.any(String), field: 'hostId' }]);
+  });
+});
+
+const MIGRATION_VM = graphql(`
+  query ForgottenVmMigration($id: ID!, $vmId: ID!) {
+    migration(id: $id) { state vm { id status host { id } migration { id } } }
+    vm(id: $vmId) { id }
+  }
+`);
+
+describe('a VM forgotten after its retention (TRANSIT_VM_RETENTION_MS)', () => {
+  const RETENTION_MS = 60_000;
+  const server = serverPerTest({ vmRetentionMs: RETENTION_MS, hostTimeoutMs: RETENTION_MS * 10 });
+
+  it('should no longer be found, while its kept migration shows it DOWN on no host', async () => {
+    await arrange(server(), { 'host-a': ['vm-1'], 'host-b': [] });
+    const id = await migrate(server(), 'vm-1', 'host-b');
+    await report(server(), 'host-a', [{ vmId: 'vm-1', status: 'MIGRATING_FROM' }]);
+    await report(server(), 'host-a', [{ vmId: 'vm-1', status: 'DOWN' }]);
+    await report(server(), 'host-b', [{ vmId: 'vm-1', status: 'DOWN' }]); // row 1: VM_DOWN
+    server().clock.advance(RETENTION_MS);
+    server().app.table.tick();
+    const { migration, vm } = await server().data(MIGRATION_VM, { id, vmId: 'vm-1' });
+    expect(vm).toBeNull();
+    expect(migration).toEqual({ state: 'VM_DOWN', vm: { id: 'vm-1', status: 'DOWN', host: null, migration: null } });
   });
 });
