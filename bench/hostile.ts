@@ -3,8 +3,9 @@
  * hostile-client review replayed against a real Transit at its default limits (with a credentials
  * file), each beside an idle baseline of the same server:
  *
- * - `fragments` (item 1): documents whose fragments spread each other exponentially;
- * - `vm-flood` (item 2): one host credential floods VMs, and its VMs are marked UNKNOWN and back;
+ * - `fragments` (item 1): 20 documents a second whose fragments spread each other exponentially;
+ * - `vm-flood` (item 2): one host credential floods VMs at the issue's rate (4 batches a second),
+ *   and its VMs are marked UNKNOWN and back;
  * - `slow-connections` (item 4): 11,000 connections without a token sending headers slowly,
  *   2,000 sending bodies slowly;
  * - `subscriptions` (item 5): one viewer asks for 5,100 subscriptions while ~20 transitions/s flow.
@@ -17,7 +18,8 @@
  * server answered the attacker, by code.
  *
  * Targets: probe p99 ≤ 100 ms and no event-loop delay over 100 ms for items 1 and 2; every
- * /health answered (within 2 s) in items 4 and 5; peak RSS ≤ 512 MiB in every scenario.
+ * /health answered within 5 s (a load balancer's usual timeout) in items 4 and 5; peak RSS
+ * ≤ 512 MiB in every scenario.
  *
  *   npm run bench -- hostile      (or: npx tsx bench/hostile.ts [scenario ...])
  */
@@ -37,6 +39,8 @@ const CHURN_HOST = 'host-churn';
 const LOOP_TARGET_MS = 100;
 const P99_TARGET_MS = 100;
 const RSS_TARGET_BYTES = 512 * 2 ** 20;
+/** A load balancer's usual health-check timeout (AWS's and Kubernetes' defaults are 5 s and 1 s). */
+const HEALTH_DEADLINE_MS = 5_000;
 const SCENARIOS: readonly { scenario: Scenario; label: string; timing: boolean; health: boolean }[] = [
   { scenario: 'idle', label: 'idle (baseline)', timing: false, health: false },
   { scenario: 'fragments', label: '1. exponential fragments', timing: true, health: false },
@@ -72,7 +76,7 @@ async function measure(which: (typeof SCENARIOS)[number], file: string, tokens: 
   const server = await startServer('transit', { TRANSIT_CREDENTIALS_FILE: file });
   try {
     const url = `http://127.0.0.1:${server.port}/graphql`;
-    const probeJob: ProbeJob = { url, token: tokens.viewer, durationMs: DURATION_MS, probeEveryMs: 20, healthEveryMs: 100, healthDeadlineMs: 2_000 };
+    const probeJob: ProbeJob = { url, token: tokens.viewer, durationMs: DURATION_MS, probeEveryMs: 20, healthEveryMs: 100, healthDeadlineMs: HEALTH_DEADLINE_MS };
     const attackJob: AttackJob = { scenario: which.scenario, url, durationMs: DURATION_MS, tokens, hosts: { flood: FLOOD_HOST, churn: CHURN_HOST } };
     await server.stats(); // from here on
     const [probe, attack] = await Promise.all([
@@ -95,14 +99,14 @@ function targets(m: Measured): string[] {
     out.push(`loop ≤ ${LOOP_TARGET_MS} ms: ${met(m.server.maxLoopDelayMs <= LOOP_TARGET_MS)}`);
     out.push(`p99 ≤ ${P99_TARGET_MS} ms: ${met(m.probe.probe.p99Ms <= P99_TARGET_MS)}`);
   }
-  if (m.health) out.push(`/health answered: ${met(m.probe.health.failed === 0)}`);
+  if (m.health) out.push(`every /health answered within ${HEALTH_DEADLINE_MS / 1_000} s: ${met(m.probe.health.failed === 0)}`);
   out.push(`RSS ≤ ${mib(RSS_TARGET_BYTES)}: ${met(m.server.peakRssBytes <= RSS_TARGET_BYTES)}`);
   return out;
 }
 
 function print(results: readonly Measured[]): void {
   console.log('\n## hostile clients (default limits, with credentials)');
-  console.log('| scenario | longest event-loop delay | probe p50 / p99 / max | probe failed | /health answered (p99) | peak RSS | server answered the attacker | targets |');
+  console.log(`| scenario | longest event-loop delay | probe p50 / p99 / max | probe failed | /health answered within ${HEALTH_DEADLINE_MS / 1_000} s (p99) | peak RSS | server answered the attacker | targets |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const m of results) {
     const { probe, health } = m.probe;

@@ -51,7 +51,7 @@ export interface Config {
   readonly maxDirectives: number;
   /** Most values the response of one operation may be estimated to hold (`TRANSIT_MAX_COST`; lists count 100, pages their `first`). Default 100 000. */
   readonly maxCost: number;
-  /** Largest HTTP request body, in bytes (`TRANSIT_MAX_BODY_BYTES`). Default 4 MiB: a full batch of 10 000 VMs is about 0.8 MB. */
+  /** Largest HTTP request body, in bytes (`TRANSIT_MAX_BODY_BYTES`). Default 4 MiB: a full batch of 2 000 VMs is about 0.2 MB, with room for long ids. */
   readonly maxBodyBytes: number;
   /** Largest graphql-ws message, in bytes (`TRANSIT_WS_MAX_PAYLOAD_BYTES`); a bigger one closes the socket with 1009. Default 4 MiB. */
   readonly wsMaxPayloadBytes: number;
@@ -68,7 +68,10 @@ export interface Config {
   readonly mutationBurst: number;
   /** Whether the schema may be introspected (`TRANSIT_INTROSPECTION`: `on` or `off`). GraphiQL needs it. Default on. */
   readonly introspection: boolean;
-  /** Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 10 000. */
+  /**
+   * Most VMs in one `reportVmStatuses` batch (`TRANSIT_MAX_REPORT_BATCH`). Default 2 000: a full report
+   * of a host at `TRANSIT_MAX_VMS_PER_HOST`, and a step of the engine well under 100 ms.
+   */
   readonly maxReportBatch: number;
   // ---- docs/contract.md §11: what one client can make Transit hold or do ----
   /**
@@ -81,7 +84,7 @@ export interface Config {
   /**
    * Time a client has to send a whole request, headers and body, in ms (`TRANSIT_REQUEST_TIMEOUT_MS`);
    * then 408 and the connection closes. Not the time to answer: subscriptions stream for as long as they
-   * last. Default 30 000 (a full report of 10 000 VMs is 0.8 MB).
+   * last. Default 30 000 (a full report of 2 000 VMs is about 0.2 MB).
    */
   readonly requestTimeoutMs: number;
   /**
@@ -133,6 +136,20 @@ export interface Config {
    * (`TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS`), as KubeVirt's `completionTimeoutPerGiB`; 0: never. Default 150 000.
    */
   readonly migrationCompletionTimeoutPerGibMs: number;
+  /**
+   * How long the CANCEL order of an attempt that timed out before its source started it is
+   * still handed to a host agent that subscribes again (`TRANSIT_ORDER_GRACE_MS`). Default 300 000.
+   */
+  readonly orderGraceMs: number;
+  /**
+   * VMs one host may hold, running there or migrating to it (`TRANSIT_MAX_VMS_PER_HOST`): a report
+   * batch that would exceed it is refused whole with TOO_MANY_VMS. Default 2 000.
+   */
+  readonly maxVmsPerHost: number;
+  /** Hosts Transit knows at once (`TRANSIT_MAX_HOSTS`): a new one beyond it is refused with TOO_MANY_HOSTS. Default 10 000. */
+  readonly maxHosts: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten (`TRANSIT_VM_RETENTION_MS`). Default 86 400 000 (a day). */
+  readonly vmRetentionMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -175,6 +192,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   migrationQueueTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationQueueTimeoutMs,
   migrationProgressTimeoutMs: DEFAULT_TABLE_SETTINGS.migrationProgressTimeoutMs,
   migrationCompletionTimeoutPerGibMs: DEFAULT_TABLE_SETTINGS.migrationCompletionTimeoutPerGibMs,
+  orderGraceMs: DEFAULT_TABLE_SETTINGS.orderGraceMs,
+  maxVmsPerHost: DEFAULT_TABLE_SETTINGS.maxVmsPerHost,
+  maxHosts: DEFAULT_TABLE_SETTINGS.maxHosts,
+  vmRetentionMs: DEFAULT_TABLE_SETTINGS.vmRetentionMs,
 });
 
 /**
@@ -252,6 +273,10 @@ const ENVIRONMENT = z
     TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationQueueTimeoutMs),
     TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: integer(0).default(DEFAULT_CONFIG.migrationProgressTimeoutMs),
     TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: integer(0).default(DEFAULT_CONFIG.migrationCompletionTimeoutPerGibMs),
+    TRANSIT_ORDER_GRACE_MS: integer(0).default(DEFAULT_CONFIG.orderGraceMs),
+    TRANSIT_MAX_VMS_PER_HOST: integer(1).default(DEFAULT_CONFIG.maxVmsPerHost),
+    TRANSIT_MAX_HOSTS: integer(1).default(DEFAULT_CONFIG.maxHosts),
+    TRANSIT_VM_RETENTION_MS: integer(1).default(DEFAULT_CONFIG.vmRetentionMs),
   })
   .refine((env) => env.TRANSIT_HEADERS_TIMEOUT_MS <= env.TRANSIT_REQUEST_TIMEOUT_MS, {
     message: 'must not be above TRANSIT_REQUEST_TIMEOUT_MS (the headers are part of the request)',
@@ -312,5 +337,9 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     migrationQueueTimeoutMs: e.TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS,
     migrationProgressTimeoutMs: e.TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS,
     migrationCompletionTimeoutPerGibMs: e.TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS,
+    orderGraceMs: e.TRANSIT_ORDER_GRACE_MS,
+    maxVmsPerHost: e.TRANSIT_MAX_VMS_PER_HOST,
+    maxHosts: e.TRANSIT_MAX_HOSTS,
+    vmRetentionMs: e.TRANSIT_VM_RETENTION_MS,
   });
 }

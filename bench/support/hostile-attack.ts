@@ -4,11 +4,12 @@
  * counts what the server answered, by code.
  *
  * - `idle`: nothing (the baseline).
- * - `fragments` (item 1): a viewer sends documents of 30 fragments each spreading the next twice
- *   (about 1.2 KB; names fresh each time, so no parse or validation cache helps).
- * - `vm-flood` (item 2): one host credential reports batches of 10,000 new VMs, batches of
- *   10,000 DOWN reports of VMs never seen, and a fencer marks the host NON_RESPONSIVE (its VMs
- *   become UNKNOWN) and the host's next report restores them, in cycles.
+ * - `fragments` (item 1): a viewer sends, 20 a second, documents of 30 fragments each spreading
+ *   the next twice (about 1.4 KB; names fresh each time, so no parse or validation cache helps).
+ * - `vm-flood` (item 2): one host credential fills its host, then reports, 4 batches a second
+ *   (the issue's rate), batches of 2,000 new VMs (the batch limit) UP on its host or DOWN, and a
+ *   fencer marks the host NON_RESPONSIVE (its VMs become UNKNOWN) and the host's next report
+ *   restores them, every 2 s.
  * - `slow-connections` (item 4): connections without a token that send their headers slowly
  *   (opened again as the server closes them), and requests without a token whose body comes slowly.
  * - `subscriptions` (item 5): one viewer opens graphql-ws connections and asks for 5,000
@@ -88,50 +89,61 @@ function fragmentChain(n: number, prefix: string): string {
   return `{ engine { ...${name(0)} } } ${fragments.join(' ')}`;
 }
 
-async function fragments(job: AttackJob, url: URL, tally: Tally, end: number): Promise<string[]> {
-  const pool = new Pool(url.origin, { connections: 2 });
-  let n = 0;
-  const worker = async () => {
-    while (performance.now() < end && n < 5_000) {
-      const prefix = `F${(n++).toString(36)}x`;
-      await graphqlRequest(pool, url, job.tokens.viewer, fragmentChain(30, prefix), {}, tally);
+/**
+ * Sends `send()` every `everyMs` without waiting for the answers (an open loop, like the issue's
+ * reproductions: a rate, not as fast as the server answers), until `end` or `count` sends; at most
+ * `maxInFlight` unanswered (a send that would exceed it is skipped and counted).
+ */
+async function openLoop(everyMs: number, count: number, end: number, maxInFlight: number, tally: Tally, send: (i: number) => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < count && performance.now() < end; i++) {
+    if (inFlight.size >= maxInFlight) tally.add('skipped (too many unanswered)');
+    else {
+      const sent = send(i).finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
     }
-  };
-  await Promise.all([worker(), worker()]);
+    await sleep(everyMs);
+  }
+  await Promise.all(inFlight);
+}
+
+async function fragments(job: AttackJob, url: URL, tally: Tally, end: number): Promise<string[]> {
+  const RATE = 20;
+  const pool = new Pool(url.origin, { connections: 8 });
+  await openLoop(1_000 / RATE, 5_000, end, 32, tally, (i) => graphqlRequest(pool, url, job.tokens.viewer, fragmentChain(30, `F${i.toString(36)}x`), {}, tally));
   await pool.close();
-  return [`document: ${fragmentChain(30, 'F0x').length} bytes, 30 fragments each spreading the next twice`];
+  return [`${RATE} documents a second of ${fragmentChain(30, 'F0x').length} bytes: 30 fragments each spreading the next twice`];
 }
 
 // ---- item 2 --------------------------------------------------------------------------------------
 
 async function vmFlood(job: AttackJob, url: URL, tally: Tally, end: number): Promise<string[]> {
-  const pool = new Pool(url.origin, { connections: 2 });
+  const RATE = 4; // the issue's reproduction: 400 batches in 105 s
+  const BATCH = 2_000; // TRANSIT_MAX_REPORT_BATCH
+  const pool = new Pool(url.origin, { connections: 8 });
   const batch = (from: number, size: number, status: string) => Array.from({ length: size }, (_, i) => ({ vmId: `flood-${from + i}`, status }));
   let next = 0;
-  const report = async (vms: unknown[], full = false) => {
-    await graphqlRequest(pool, url, job.tokens.floodHost, REPORT, { input: { hostId: job.hosts.flood, full, vms } }, tally);
-  };
-  // Fill the host (2,000 VMs), then try to place 10,000 more at a time.
-  await report(batch(next, 2_000, 'UP'));
-  next += 2_000;
-  const placed = next;
   let cycles = 0;
-  for (let round = 0; round < 40 && performance.now() < end; round++) {
-    await report(batch(next, 10_000, 'UP'));
-    next += 10_000;
-    // DOWN reports of VMs never seen before.
-    await report(batch(next, 10_000, 'DOWN'));
-    next += 10_000;
-    if (round % 8 === 7) {
+  const report = (vms: unknown[]) => graphqlRequest(pool, url, job.tokens.floodHost, REPORT, { input: { hostId: job.hosts.flood, vms } }, tally);
+  // Fill the host to its cap first.
+  await report(batch(next, BATCH, 'UP'));
+  next += BATCH;
+  await openLoop(1_000 / RATE, 400, end, 8, tally, async (i) => {
+    const from = next;
+    next += BATCH;
+    if (i % 8 === 7) {
       // The host stops answering (its VMs become UNKNOWN), then reports again (they are restored).
+      cycles++;
       await graphqlRequest(pool, url, job.tokens.fencer, HOST_STATUS, { input: { hostId: job.hosts.flood, status: 'NON_RESPONSIVE' } }, tally);
       await report([]);
-      cycles++;
+    } else if (i % 2 === 0) {
+      await report(batch(from, BATCH, 'UP')); // more VMs on the host
+    } else {
+      await report(batch(from, BATCH, 'DOWN')); // VMs never seen, reported DOWN
     }
-    await sleep(0);
-  }
+  });
   await pool.close();
-  return [`${placed} VMs placed first, then ${next - placed} VM ids reported (UP and DOWN, 10,000 a batch), ${cycles} NON_RESPONSIVE/recovery cycles`];
+  return [`${RATE} batches a second of ${BATCH} new VMs (UP on the host, or DOWN), after filling the host; ${next.toLocaleString('en')} VM ids in all; ${cycles} NON_RESPONSIVE/recovery cycles`];
 }
 
 // ---- item 4 --------------------------------------------------------------------------------------
@@ -144,7 +156,7 @@ interface Slow {
 function openSlow(url: URL, head: string, tally: Tally, onClose: () => void): Slow {
   const socket = connect({ host: url.hostname, port: Number(url.port) });
   const slow: Slow = { socket, received: '' };
-  socket.on('connect', () => socket.write(head));
+  socket.write(head); // buffered until connected, so always before any trickle
   socket.on('data', (chunk: Buffer) => (slow.received += chunk.toString('latin1')));
   socket.on('error', () => undefined);
   socket.on('close', () => {

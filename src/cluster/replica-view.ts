@@ -174,6 +174,10 @@ export class ReplicaView implements TableView {
     throw onlyOnTheEngine('cancelEvacuation');
   }
 
+  removeHost(): ReturnType<TableView['removeHost']> {
+    throw onlyOnTheEngine('removeHost');
+  }
+
   eventLogAfter(): ReturnType<TableView['eventLogAfter']> {
     throw onlyOnTheEngine('events');
   }

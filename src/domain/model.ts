@@ -35,6 +35,8 @@ export interface Host {
   readonly bootId: string | null;
   /** The highest `sequence` accepted from this boot; null when none was sent. */
   readonly lastSequence: number | null;
+  /** The boots this host has since replaced, latest last (a few kept): their batches are stale. */
+  readonly supersededBootIds: readonly string[];
 }
 
 /** A VM's state as a transition shows it. */
@@ -275,6 +277,10 @@ export interface ReportVmStatusesInput {
   readonly sequence?: number | null;
   readonly bootId?: string | null;
   readonly cluster?: string | null;
+}
+
+export interface RemoveHostInput {
+  readonly hostId: string;
 }
 
 export interface ReportHostStatusInput {

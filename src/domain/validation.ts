@@ -9,6 +9,7 @@ import type {
   EvacuateHostInput,
   MigrateVmInput,
   RegisterHostInput,
+  RemoveHostInput,
   ReportFenceResultInput,
   ReportHostStatusInput,
   ReportVmStatusesInput,
@@ -27,7 +28,7 @@ export interface InputLimits {
 
 export const DEFAULT_INPUT_LIMITS: InputLimits = Object.freeze({
   maxIdLength: 256,
-  maxBatchSize: 10_000,
+  maxBatchSize: 2_000,
   maxTextLength: 1_024,
 });
 
@@ -64,6 +65,10 @@ const present = (errors: readonly (UserError | null)[]): UserError[] => errors.f
 
 export function validateRegisterHost(input: RegisterHostInput, limits: InputLimits): UserError[] {
   return present([checkId(input.hostId, 'hostId', limits, 'hostId'), checkOptionalId(input.cluster, 'cluster', limits, 'cluster')]);
+}
+
+export function validateRemoveHost(input: RemoveHostInput, limits: InputLimits): UserError[] {
+  return present([checkId(input.hostId, 'hostId', limits, 'hostId')]);
 }
 
 export function validateMigrateVm(input: MigrateVmInput, limits: InputLimits): UserError[] {

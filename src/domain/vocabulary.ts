@@ -128,6 +128,8 @@ export const Cause = {
   PROGRESS_TIMEOUT: 'PROGRESS_TIMEOUT',
   /** The attempt did not complete within the completion timeout: it is aborted. */
   COMPLETION_TIMEOUT: 'COMPLETION_TIMEOUT',
+  /** An operator removed the host (removeHost, §11). */
+  HOST_REMOVED: 'HOST_REMOVED',
 } as const;
 export type Cause = (typeof Cause)[keyof typeof Cause];
 export const CAUSES = Object.values(Cause);
@@ -217,6 +219,12 @@ export const ErrorCode = {
   STALE_REPORT: 'STALE_REPORT',
   /** cancelEvacuation on a host with no running evacuation and no failed one holding it (§9). */
   NOT_EVACUATING: 'NOT_EVACUATING',
+  /** A report batch would take a host past TRANSIT_MAX_VMS_PER_HOST (§11): refused whole. */
+  TOO_MANY_VMS: 'TOO_MANY_VMS',
+  /** A new host past TRANSIT_MAX_HOSTS (§11). */
+  TOO_MANY_HOSTS: 'TOO_MANY_HOSTS',
+  /** removeHost on a host that runs a VM or is a side of a migration in flight (§11). */
+  HOST_NOT_EMPTY: 'HOST_NOT_EMPTY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ERROR_CODES = Object.values(ErrorCode);

@@ -75,6 +75,7 @@ export type TableView = Pick<
   | 'reportVmStatuses'
   | 'reportHostStatus'
   | 'reportFenceResult'
+  | 'removeHost'
 >;
 
 /**

@@ -5,10 +5,11 @@ import { builder } from './builder.js';
 builder.objectType('Engine', {
   description: 'This run of the engine. A restart starts a new epoch with an empty table; cursors of earlier epochs ask for a resync.',
   fields: (t) => ({
-    epoch: t.exposeString('epoch', { description: 'Identifies this engine run; the first part of every cursor.' }),
+    epoch: t.string({ description: 'Identifies this engine run; the first part of every cursor.', resolve: (table) => table.epoch }),
     startedAt: t.field({ type: 'DateTime', description: 'When this engine run started.', resolve: (table) => table.startedAt }),
-    cursor: t.exposeString('cursor', {
+    cursor: t.string({
       description: 'Cursor of the latest transition or event; subscribe with it as `after` to miss nothing from now on.',
+      resolve: (table) => table.cursor,
     }),
     version: t.string({ description: 'Version of Transit.', resolve: () => packageJson.version }),
   }),

@@ -111,6 +111,7 @@ export const TransitionCauseEnum = enumFrom('TransitionCause', Cause, 'Why a tra
   QUEUE_TIMEOUT: 'A pending migration waited longer than the queue timeout.',
   PROGRESS_TIMEOUT: "The source's progress did not rise within the progress timeout: the source is ordered to abort.",
   COMPLETION_TIMEOUT: 'The attempt did not complete within the completion timeout: the source is ordered to abort.',
+  HOST_REMOVED: 'An operator removed a host that ran no VM (`removeHost`).',
 });
 
 export const EventTypeEnum = enumFrom('EventType', EventType, "The kinds of event in the operator's log (after oVirt's audit log).", {
@@ -157,8 +158,11 @@ export const ErrorCodeEnum = enumFrom('ErrorCode', ErrorCode, 'Why a mutation wa
   CLUSTER_MISMATCH: "The destination is in another cluster than the VM's host; or `registerHost` would move a side of a migration in flight to another cluster.",
   NO_ELIGIBLE_HOST: 'No host could ever take the VM: none is UP in its cluster besides its own (hosts that are merely full make it wait PENDING).',
   HOST_NOT_NON_RESPONSIVE: 'Only a NON_RESPONSIVE host can be fenced.',
-  STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot: ignored whole.",
+  STALE_REPORT: "The report's sequence is not above the last one accepted from this host's boot, or its boot was replaced: ignored whole.",
   NOT_EVACUATING: 'The host has no running evacuation, nor a failed one keeping it PREPARING_FOR_MAINTENANCE.',
+  TOO_MANY_VMS: 'The batch would put more VMs on its host (running there or migrating to it) than TRANSIT_MAX_VMS_PER_HOST: ignored whole.',
+  TOO_MANY_HOSTS: 'Transit knows TRANSIT_MAX_HOSTS hosts already: a new one is refused until one is removed.',
+  HOST_NOT_EMPTY: 'The host still runs a VM or is a side of a migration in flight.',
 });
 
 export const EvacuationStateEnum = enumFrom('EvacuationState', EvacuationState, 'Where an evacuation of a host stands.', {

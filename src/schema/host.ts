@@ -120,3 +120,25 @@ builder.relayMutationField(
     }),
   },
 );
+
+builder.relayMutationField(
+  'removeHost',
+  {
+    description: 'Input of `removeHost`.',
+    inputFields: (t) => ({
+      hostId: t.id({ required: true, description: 'Id of the host; it must run no VM and be no side of a migration in flight.' }),
+    }),
+  },
+  {
+    description:
+      'Forgets a host that runs no VM and is no side of a migration in flight (a decommissioned host; fence one that stopped answering first, so that its VMs are DOWN). Its history stays. It registers afresh with its next report.',
+    resolve: (_root, { input }, context) => payloadOf(context.table.removeHost(input, actorOf(context))),
+  },
+  {
+    description: 'Result of `removeHost`.',
+    outputFields: (t) => ({
+      hostId: t.id({ nullable: true, description: 'The host removed; null when refused.', resolve: (payload) => payload.result }),
+      errors: t.field({ type: ['UserError'], description: ERRORS_DESCRIPTION, resolve: (payload) => payload.errors }),
+    }),
+  },
+);

@@ -3,16 +3,18 @@
  * `migration` and `migrations` queries and the `migrateVm` and `cancelMigration` mutations.
  */
 import type { Migration, Vm } from '../domain/model.js';
+import { VmStatus } from '../domain/vocabulary.js';
 import { builder, type TableView } from './builder.js';
 import { connection, pageCursor, pageSize, readPageCursor } from './cursors.js';
 import { MigrationPriorityEnum, MigrationStateEnum, ReportedVmStatusEnum, VmLocationEnum, VmStatusEnum } from './enums.js';
 import { actorOf, ERRORS_DESCRIPTION, payloadOf } from './user-error.js';
 
-/** A migration's VM: the table never forgets a VM it has a migration of. */
+/**
+ * A migration's VM. A VM DOWN on no host is forgotten after its retention (docs/contract.md §11)
+ * while its decided migrations may still be kept: it is then shown as it was, DOWN on no host.
+ */
 function vmOf(table: TableView, migration: Migration): Vm {
-  const vm = table.vm(migration.vmId);
-  if (vm === undefined) throw new Error(`migration ${migration.id} names VM ${migration.vmId}, which the table does not know`);
-  return vm;
+  return table.vm(migration.vmId) ?? { id: migration.vmId, ordinal: 0, status: VmStatus.DOWN, hostId: null, location: null, migrationId: null, memoryMiB: null };
 }
 
 builder.objectType('Migration', {

@@ -38,7 +38,7 @@ builder.objectType('Transition', {
     hostStatusTo: t.field({
       type: HostStatusEnum,
       nullable: true,
-      description: "For a change of a host: its status after; null for a VM's change.",
+      description: "For a change of a host: its status after; null for a VM's change, or when the host was removed.",
       resolve: (tr) => tr.hostStatusTo,
     }),
   }),

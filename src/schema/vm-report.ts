@@ -28,9 +28,10 @@ builder.relayMutationField(
       full: t.boolean({ description: 'The batch lists every VM on the host: a VM it does not list is DOWN there.' }),
       sequence: t.field({
         type: 'SafeInt',
-        description: 'Per-host sequence number: a batch not above the last one accepted from the same boot is stale and ignored whole.',
+        description:
+          'Per-host sequence number: a batch not above the last one accepted from the same boot (by less than 2^32; further below starts the count over) is stale and ignored whole.',
       }),
-      bootId: t.id({ description: 'Identifies the host agent boot; a new one restarts the sequence.' }),
+      bootId: t.id({ description: 'Identifies the host agent boot; a new one restarts the sequence, and the batches of the boots it replaced are stale.' }),
       cluster: t.string({ description: "The host's cluster, used when this report registers it; must match for a known host." }),
     }),
   },

@@ -25,7 +25,7 @@ describe('settings from the environment', () => {
       mutationsPerSecond: 100,
       mutationBurst: 200,
       introspection: true,
-      maxReportBatch: 10_000,
+      maxReportBatch: 2_000,
       corsOrigins: [],
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
@@ -44,6 +44,10 @@ describe('settings from the environment', () => {
       migrationQueueTimeoutMs: 0,
       migrationProgressTimeoutMs: 150_000,
       migrationCompletionTimeoutPerGibMs: 150_000,
+      orderGraceMs: 300_000,
+      maxVmsPerHost: 2_000,
+      maxHosts: 10_000,
+      vmRetentionMs: 86_400_000,
     });
     expect(readConfig({})).toEqual(DEFAULT_CONFIG);
   });
@@ -71,7 +75,7 @@ describe('settings from the environment', () => {
       TRANSIT_MUTATIONS_PER_SECOND: '20',
       TRANSIT_MUTATION_BURST: '40',
       TRANSIT_INTROSPECTION: 'off',
-      TRANSIT_MAX_REPORT_BATCH: '2000',
+      TRANSIT_MAX_REPORT_BATCH: '500',
       TRANSIT_CORS_ORIGINS: 'https://ops.example',
       TRANSIT_HEADERS_TIMEOUT_MS: '2000',
       TRANSIT_REQUEST_TIMEOUT_MS: '4000',
@@ -89,6 +93,10 @@ describe('settings from the environment', () => {
       TRANSIT_MIGRATION_QUEUE_TIMEOUT_MS: '600000',
       TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: '90000',
       TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: '800000',
+      TRANSIT_ORDER_GRACE_MS: '60000',
+      TRANSIT_MAX_VMS_PER_HOST: '500',
+      TRANSIT_MAX_HOSTS: '50',
+      TRANSIT_VM_RETENTION_MS: '3600000',
       TRANSIT_UNRELATED: 'ignored',
     });
     expect(config).toEqual({
@@ -113,7 +121,7 @@ describe('settings from the environment', () => {
       mutationsPerSecond: 20,
       mutationBurst: 40,
       introspection: false,
-      maxReportBatch: 2_000,
+      maxReportBatch: 500,
       corsOrigins: ['https://ops.example'],
       headersTimeoutMs: 2_000,
       requestTimeoutMs: 4_000,
@@ -131,6 +139,10 @@ describe('settings from the environment', () => {
       migrationQueueTimeoutMs: 600_000,
       migrationProgressTimeoutMs: 90_000,
       migrationCompletionTimeoutPerGibMs: 800_000,
+      orderGraceMs: 60_000,
+      maxVmsPerHost: 500,
+      maxHosts: 50,
+      vmRetentionMs: 3_600_000,
     });
     expect(readConfig({ PORT: '' }).port).toBe(4000);
   });

@@ -13,7 +13,7 @@ import { wsClient, type WsClient } from '../utils/ws.js';
 const EXAMPLES = readFileSync(new URL('../../docs/graphql-examples.md', import.meta.url), 'utf8');
 
 /** Examples that show a refusal, with the code they show. */
-const REFUSALS: Record<string, string> = { MigrateVm1Again: 'VM_ALREADY_MIGRATING', CancelHostDEvacuationAgain: 'NOT_EVACUATING' };
+const REFUSALS: Record<string, string> = { MigrateVm1Again: 'VM_ALREADY_MIGRATING', CancelHostDEvacuationAgain: 'NOT_EVACUATING', RemoveHostB: 'HOST_NOT_EMPTY' };
 
 interface Example {
   readonly name: string;

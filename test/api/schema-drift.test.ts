@@ -34,7 +34,7 @@ describe('schema.graphql', () => {
 
   it.each([
     ['Query', ['vm', 'vms', 'host', 'hosts', 'migration', 'migrations', 'events', 'decisionTable', 'engine', 'evacuation', 'evacuations', 'evacuationPlan']],
-    ['Mutation', ['registerHost', 'migrateVm', 'cancelMigration', 'reportVmStatuses', 'reportHostStatus', 'reportFenceResult', 'evacuateHost', 'cancelEvacuation']],
+    ['Mutation', ['registerHost', 'migrateVm', 'cancelMigration', 'reportVmStatuses', 'reportHostStatus', 'reportFenceResult', 'evacuateHost', 'cancelEvacuation', /* §11 */ 'removeHost']],
     ['Subscription', ['transitions', 'events', 'hostCommands']],
   ])('should name the %s fields of docs/contract.md §6 and §9', (root, fields) => {
     const type = schema.getType(root);

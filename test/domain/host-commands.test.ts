@@ -1,12 +1,13 @@
 /** The orders a host agent must hold (docs/contract.md §3, docs/decisions.md "Orders"): `pendingCommands`. */
 import { describe, expect, it } from 'vitest';
 import type { MigrationTable } from '../../src/domain/table/table.js';
-import { HostCommandKind } from '../../src/domain/vocabulary.js';
+import { HostCommandKind, MigrationState } from '../../src/domain/vocabulary.js';
 import {
   createTable,
   DESTINATION,
   failAttempt,
   MIGRATING_FROM,
+  MIGRATION_START_TIMEOUT_MS,
   OTHER,
   report,
   setupFleet,
@@ -17,6 +18,8 @@ import {
   VM,
   VM_2,
 } from '../utils/domain.js';
+
+const ORDER_GRACE_MS = 5_000;
 
 const orders = (table: MigrationTable, hostId: string) =>
   table.pendingCommands(hostId).map((c) => [c.kind, c.vmId, c.attempt, c.destinationHostId]);
@@ -58,6 +61,26 @@ describe('pending host commands', () => {
     startMigration(table, VM, DESTINATION);
     succeed(table);
     expect(table.pendingCommands(SOURCE)).toEqual([]);
+  });
+
+  it('should keep the cancel order of an attempt that timed out before it started, for the grace period (issue 12, item 8)', () => {
+    const { table, clock } = createTable({ orderGraceMs: ORDER_GRACE_MS });
+    setupFleet(table, { hosts: { [SOURCE]: [VM], [DESTINATION]: [] } });
+    const { id } = startMigration(table, VM, DESTINATION);
+    clock.advance(MIGRATION_START_TIMEOUT_MS);
+    table.tick();
+    expect(table.migration(id)?.state).toBe(MigrationState.FAILED);
+    // An agent that was away when the attempt ended still learns to drop its migrate order.
+    const cancel = [HostCommandKind.CANCEL, VM, 1, DESTINATION];
+    expect(orders(table, SOURCE)).toEqual([cancel]);
+    expect(table.pendingCommands(SOURCE)[0]?.migrationId).toBe(id);
+    expect(orders(table, DESTINATION)).toEqual([]);
+    clock.advance(ORDER_GRACE_MS - 1);
+    table.tick();
+    expect(orders(table, SOURCE)).toEqual([cancel]);
+    clock.advance(1);
+    table.tick();
+    expect(orders(table, SOURCE)).toEqual([]);
   });
 
   it('should list no migrate order for a migration found in reports', () => {

@@ -63,6 +63,38 @@ describe('report sequences', () => {
     expect(vmOf(table).status).toBe(VmStatus.DOWN);
   });
 
+  it('should refuse whole, with STALE_REPORT, a batch from a boot the host has since replaced (issue 12, item 7)', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: 5, bootId: BOOT_1 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: 1, bootId: BOOT_2 }));
+    const before = observe(table);
+    // A batch boot 1 sent before it ended, delayed: neither below nor above its own sequences may pass.
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: 4, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'bootId');
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: 6, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'bootId');
+    expectRefused(report(table, SOURCE, [[VM, UP]], { bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'bootId');
+    expect(observe(table)).toEqual(before);
+    expect(vmOf(table).status).toBe(VmStatus.DOWN);
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: 2, bootId: BOOT_2 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: 1, bootId: 'boot-3' }));
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: 3, bootId: BOOT_2 }), ErrorCode.STALE_REPORT, 'bootId');
+  });
+
+  it('should not let one batch lock a boot: a sequence more than 2^32 below the last accepted starts the count over (issue 12, item 7)', () => {
+    const { table } = createTable();
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: Number.MAX_SAFE_INTEGER, bootId: BOOT_1 }));
+    // Nothing is above 2^53 - 1: before, every later batch of this boot was refused as stale.
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ + 1, bootId: BOOT_1 }));
+    expect(vmOf(table).status).toBe(VmStatus.UP);
+    expect(table.host(SOURCE)?.lastSequence).toBe(SEQ + 1);
+    // Delayed batches just below the last accepted are still stale.
+    expectRefused(report(table, SOURCE, [[VM, DOWN]], { sequence: SEQ, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'sequence');
+    const far = 2 ** 40;
+    unwrap(report(table, SOURCE, [[VM, DOWN]], { sequence: far, bootId: BOOT_1 }));
+    expectRefused(report(table, SOURCE, [[VM, UP]], { sequence: far - 2 ** 32 + 1, bootId: BOOT_1 }), ErrorCode.STALE_REPORT, 'sequence');
+    unwrap(report(table, SOURCE, [[VM, UP]], { sequence: far - 2 ** 32, bootId: BOOT_1 }));
+  });
+
   it('should not count a stale batch as a sign of life', () => {
     const { table, clock } = createTable();
     unwrap(report(table, SOURCE, [[VM, UP]], { sequence: SEQ, bootId: BOOT_1 }));

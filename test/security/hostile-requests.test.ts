@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { graphql } from '../gql/index.js';
+import { readConfig } from '../../src/config.js';
 import { newToken } from '../../src/server/security/credentials.js';
 import { CSRF_HEADER } from '../../src/server/http/http-refusals.js';
 import { observe, setupFleet } from '../utils/domain.js';
@@ -35,6 +36,8 @@ const LIMITS = {
   maxWsConnectionsPerCredential: 2,
   maxSubscriptionsPerCredential: 4,
   maxSubscriptions: 6,
+  maxVmsPerHost: 2_000,
+  maxHosts: 4,
 } as const;
 
 /** WebSocket close codes (RFC 6455 and graphql-ws). */
@@ -529,6 +532,91 @@ const CASES: HostileCase[] = [
       expect(payload.errors[0]?.field).toBe('cluster');
       return { code: payload.errors[0]?.code, status: answer.status };
     },
+  },
+  {
+    name: 'a delayed batch of a boot the host has since replaced',
+    expected: 'STALE_REPORT',
+    status: 200,
+    prepare: async (s) => {
+      for (const [bootId, sequence, status] of [['boot-1', 5, 'UP'], ['boot-2', 1, 'DOWN']] as const) {
+        const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, bootId, sequence, vms: [{ vmId: 'vm-2', status }] } });
+        expect(codesOf(answer)).toEqual([]);
+      }
+    },
+    attack: async (s) => {
+      const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, bootId: 'boot-1', sequence: 4, vms: [{ vmId: 'vm-2', status: 'UP' }] } });
+      const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('bootId');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: "an agent back after its attempt timed out unstarted is handed the CANCEL again",
+    expected: 'CANCEL',
+    prepare: async (s) => {
+      s.clock.advance(readConfig({}).migrationStartTimeoutMs);
+      s.app.table.tick();
+      expect(s.app.table.entryOf('vm-1')).toBeUndefined(); // FAILED: the source never started it
+    },
+    attack: async (s) => {
+      const ws = wsClientAs(s.wsUrl, s.tokens.hostA);
+      try {
+        const orders = subscribeWs(ws, HOST_COMMANDS, { hostId: HOST_A });
+        await orders.until((o) => o.data.length > 0);
+        orders.unsubscribe();
+        return { code: (orders.data[0] as { hostCommands: { kind: string } }).hostCommands.kind };
+      } finally {
+        await ws.dispose();
+      }
+    },
+  },
+  {
+    name: 'a host at its cap of VMs reporting one more',
+    expected: 'TOO_MANY_VMS',
+    status: 200,
+    prepare: async (s) => {
+      const onHost = 1; // vm-2
+      for (let batch = 0; batch * LIMITS.maxReportBatch < LIMITS.maxVmsPerHost - onHost; batch++) {
+        const size = Math.min(LIMITS.maxReportBatch, LIMITS.maxVmsPerHost - onHost - batch * LIMITS.maxReportBatch);
+        const vms = Array.from({ length: size }, (_, i) => ({ vmId: `vm-b-${batch}-${i}`, status: 'UP' as const }));
+        expect(s.app.table.reportVmStatuses({ hostId: HOST_B, vms }).ok).toBe(true);
+      }
+      expect(s.app.table.vmIdsOnHost(HOST_B)).toHaveLength(LIMITS.maxVmsPerHost);
+    },
+    attack: async (s) => {
+      const answer = await s.as('hostB', REPORT_TEXT, { input: { hostId: HOST_B, vms: [{ vmId: 'vm-one-more', status: 'UP' }] } });
+      const payload = answer.result?.data?.reportVmStatuses as { errors: { code: string; field: string }[] };
+      expect(payload.errors[0]?.field).toBe('vms');
+      return { code: payload.errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'a new host beyond the cap of hosts',
+    expected: 'TOO_MANY_HOSTS',
+    status: 200,
+    prepare: async (s) => {
+      expect(s.app.table.registerHost({ hostId: 'host-d' }).ok).toBe(true);
+      expect(s.app.table.hosts()).toHaveLength(LIMITS.maxHosts);
+    },
+    attack: async (s) => {
+      const answer = await s.as('operator', 'mutation { registerHost(input: { hostId: "host-e" }) { host { id } errors { code field } } }');
+      return { code: (answer.result?.data?.registerHost as { errors: { code: string }[] }).errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'removing a host that still runs a VM',
+    expected: 'HOST_NOT_EMPTY',
+    status: 200,
+    attack: async (s) => {
+      const answer = await s.as('operator', `mutation { removeHost(input: { hostId: "${HOST_B}" }) { hostId errors { code field } } }`);
+      return { code: (answer.result?.data?.removeHost as { errors: { code: string }[] }).errors[0]?.code, status: answer.status };
+    },
+  },
+  {
+    name: 'removing a host as a viewer',
+    expected: 'FORBIDDEN',
+    status: 403,
+    attack: (s) => first(s.as('viewer', 'mutation { removeHost(input: { hostId: "host-c" }) { hostId errors { code } } }')),
   },
 ];
 

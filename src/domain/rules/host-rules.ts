@@ -8,14 +8,14 @@ import { evaluate } from '../evaluate.js';
 import { finish, reevaluate, settle, viewOf } from './entry-rules.js';
 import { messages } from '../messages.js';
 import type { Migration, Side, UserError } from '../model.js';
-import { vmStateOf, type Recording } from '../table/recording.js';
+import { commandOf, vmStateOf, type Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import type { HostRecord, VmRecord } from '../table/table-state.js';
 import { Cause, ErrorCode, EventType, HostCommandKind, HostStatus, MigrationState, ReportedVmStatus, VmStatus } from '../vocabulary.js';
 
 /** A host Transit hears of for the first time: UP, its timeout counting from now. */
 export function addHost(ctx: TableContext, rec: Recording, id: string, cluster: string, cause: Cause): HostRecord {
-  const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null };
+  const host: HostRecord = { id, cluster, status: HostStatus.UP, lastReportAt: null, lastSeenAt: rec.now, bootId: null, lastSequence: null, supersededBootIds: [] };
   ctx.state.putHost(host);
   rec.host(cause, host, null);
   // Entries that named it before it registered were held back by it (HOST_NOT_REGISTERED): look again.
@@ -94,6 +94,8 @@ export function startTimedOut(ctx: TableContext, rec: Recording, entry: Migratio
   if (arriving) return settle(ctx, rec, entry, Cause.START_TIMEOUT, entry.source.hostId);
   const outcome = entry.cancelRequested ? MigrationState.CANCELLED : MigrationState.FAILED;
   rec.command(HostCommandKind.CANCEL, entry);
+  // An agent away now must still learn it when it subscribes again (issue 12, item 8).
+  if (entry.source.hostId !== null) ctx.recentOrders.keep(commandOf(HostCommandKind.CANCEL, entry, rec.now), rec.now + ctx.settings.orderGraceMs);
   finish(ctx, rec, entry, outcome, Cause.START_TIMEOUT, entry.source.hostId, 'the source did not start the migration');
 }
 
@@ -113,4 +115,30 @@ export function moveRefusal(ctx: TableContext, hostId: string, cluster: string):
     message: `host ${hostId} is a side of ${entries.length} migration(s) in flight (${ids.join(', ')}${entries.length > 3 ? ', ...' : ''}): it moves to cluster ${cluster} once they are decided`,
     field: 'cluster',
   };
+}
+
+/** TOO_MANY_HOSTS when `hostId` would be a new host beyond `max` (docs/contract.md §11); null otherwise. */
+export function hostCapRefusal(ctx: TableContext, hostId: string, max: number): UserError | null {
+  if (ctx.state.hosts.has(hostId) || ctx.state.hosts.size < max) return null;
+  return { code: ErrorCode.TOO_MANY_HOSTS, message: `Transit knows ${ctx.state.hosts.size} hosts, the limit (TRANSIT_MAX_HOSTS): remove one first`, field: 'hostId' };
+}
+
+/** Why the host may not be removed (HOST_NOT_FOUND, HOST_NOT_EMPTY), or null. */
+export function removeRefusal(ctx: TableContext, hostId: string): UserError | null {
+  if (!ctx.state.hosts.has(hostId)) return { code: ErrorCode.HOST_NOT_FOUND, message: `host ${hostId} is not known`, field: 'hostId' };
+  const vms = ctx.state.vmIdsOnHost(hostId).size;
+  const entries = ctx.state.entryVmIdsOfHost(hostId).length;
+  if (vms === 0 && entries === 0) return null;
+  return {
+    code: ErrorCode.HOST_NOT_EMPTY,
+    message: `host ${hostId} runs ${vms} VM(s) and is a side of ${entries} migration(s) in flight: move, stop or fence them first`,
+    field: 'hostId',
+  };
+}
+
+/** Forgets a host that runs no VM and is no side of an entry (`removeRefusal` said so); its history stays. */
+export function removeHost(ctx: TableContext, rec: Recording, hostId: string): void {
+  const host = ctx.state.hosts.get(hostId) as HostRecord;
+  ctx.state.removeHost(hostId);
+  rec.host(Cause.HOST_REMOVED, host, host.status, null);
 }

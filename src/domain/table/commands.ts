@@ -24,6 +24,7 @@ import type {
   Millis,
   Outcome,
   RegisterHostInput,
+  RemoveHostInput,
   ReportFenceResultInput,
   ReportHostStatusInput,
   ReportVmStatusesInput,
@@ -33,14 +34,15 @@ import type {
 import { settle } from '../rules/entry-rules.js';
 import { eligibleHostExists } from '../rules/entry-store.js';
 import { abortOverdue, dueDeadlines } from '../rules/deadline-rules.js';
-import { addHost, fenced, markUnresponsive, moveRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
 import { cancelPending, enqueue, schedule } from '../rules/queue-rules.js';
-import { applyBatch } from '../rules/report-rules.js';
+import { applyBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
   validateEvacuationInput,
   validateMigrateVm,
   validateRegisterHost,
+  validateRemoveHost,
   validateReportFenceResult,
   validateReportHostStatus,
   validateReportVmStatuses,
@@ -83,11 +85,26 @@ export interface CommandSettings {
   readonly hostTimeoutMs: number;
   readonly migrationStartTimeoutMs: number;
   readonly limits: InputLimits;
+  /** What one client can make the table hold or do (docs/contract.md §11). */
+  readonly bounds: TableBounds;
   /**
    * Called with every transition and event a command records, before the command completes.
    * Production passes none; tests pass one that throws, to check that a command fails stop.
    */
   readonly faultInjection?: (step: Transition | EngineEvent) => void;
+}
+
+export interface TableBounds {
+  /** Most VMs on one host, running there or migrating to it (TOO_MANY_VMS). */
+  readonly maxVmsPerHost: number;
+  /** Most hosts known at once (TOO_MANY_HOSTS). */
+  readonly maxHosts: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten. */
+  readonly vmRetentionMs: number;
+  /** Most VMs DOWN on no host kept; beyond it, the least recently named is forgotten. */
+  readonly maxDownVms: number;
+  /** VMs one tick may mark UNKNOWN, or forget; the rest waits for the next tick. */
+  readonly tickBudgetVms: number;
 }
 
 export interface CommandTargets {
@@ -141,6 +158,8 @@ export class TableCommands {
     if (errors.length > 0) return refused(errors);
     const moving = input.cluster == null ? null : moveRefusal(this.ctx, input.hostId, input.cluster);
     if (moving !== null) return refused([moving]);
+    const full = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts);
+    if (full !== null) return refused([full]);
     return this.run(actor, (rec) => {
       const cluster = input.cluster ?? this.state.hosts.get(input.hostId)?.cluster ?? DEFAULT_CLUSTER;
       const host = this.state.hosts.get(input.hostId);
@@ -230,9 +249,15 @@ export class TableCommands {
       this.ctx.reportCounts.invalid += reports;
       return refusedWith(ErrorCode.INVALID_INPUT, `host ${known.id} belongs to cluster ${known.cluster}; register it again to move it`, 'cluster');
     }
-    if (known !== undefined && this.isStale(known, input)) {
+    const stale = staleBatch(known, input);
+    if (stale !== null) {
       this.ctx.reportCounts.outOfOrder += reports;
-      return refusedWith(ErrorCode.STALE_REPORT, `sequence ${input.sequence} is not above ${known.lastSequence}, the last accepted from host ${known.id}`, 'sequence');
+      return refused([stale]);
+    }
+    const beyond = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ?? vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost);
+    if (beyond !== null) {
+      this.ctx.reportCounts.invalid += reports;
+      return refused([beyond]);
     }
     this.ctx.reportCounts.inAcceptedBatches += reports;
     return this.run(actor, (rec) => ok(applyBatch(this.ctx, rec, input)));
@@ -335,18 +360,44 @@ export class TableCommands {
     });
   }
 
+  /** Forgets a host that runs no VM and is no side of a migration in flight (docs/contract.md §11). */
+  removeHost(input: RemoveHostInput, actor: string = OPEN_ACTOR): Outcome<string> {
+    this.assertWorking();
+    const errors = validateRemoveHost(input, this.limits);
+    if (errors.length > 0) return refused(errors);
+    const refusal = removeRefusal(this.ctx, input.hostId);
+    if (refusal !== null) return refused([refusal]);
+    return this.run(actor, (rec) => {
+      removeHostRule(this.ctx, rec, input.hostId);
+      this.ctx.recentOrders.dropHost(input.hostId);
+      return ok(input.hostId);
+    });
+  }
+
   /**
    * Fires what the clock says is due, as the engine (`actor: engine`): hosts silent for
    * `hostTimeoutMs` become NON_RESPONSIVE; attempts the source has not confirmed within
    * `migrationStartTimeoutMs` end; attempts past their progress or completion deadline are aborted;
-   * and the scheduler runs (queue starts and queue timeouts, docs/contract.md §8).
+   * the scheduler runs (queue starts and queue timeouts, docs/contract.md §8); the orders of ended
+   * attempts whose grace period is over are let go; VMs past their retention are forgotten (§11).
+   * Work proportional to VMs is bounded per tick (`tickBudgetVms`); the rest waits for the next.
    */
   tick(): void {
     this.assertWorking();
     const now = this.settings.clock();
-    const silent = [...this.state.hosts.values()].filter(
-      (h) => isResponsive(h.status) && now - h.lastSeenAt >= this.settings.hostTimeoutMs,
-    );
+    const { tickBudgetVms, vmRetentionMs, maxDownVms } = this.settings.bounds;
+    this.ctx.recentOrders.prune(now);
+    // VMs DOWN on no host that no report named for the retention are forgotten, a budget at a time.
+    this.state.forgetDownVms(now - vmRetentionMs, maxDownVms, tickBudgetVms);
+    // Silent hosts, until their VMs reach the budget (the others on the next ticks): one step stays short.
+    const silent: HostRecord[] = [];
+    let work = 0;
+    for (const host of this.state.hosts.values()) {
+      if (work >= tickBudgetVms) break;
+      if (!isResponsive(host.status) || now - host.lastSeenAt < this.settings.hostTimeoutMs) continue;
+      silent.push(host);
+      work += this.state.vmIdsOnHost(host.id).size + 1;
+    }
     const due = [...this.state.unconfirmed]
       .map((vmId) => this.state.entries.get(vmId) as Migration)
       .filter((e) => e.destinationChoice !== DestinationChoice.DISCOVERED && now - e.attemptStartedAt >= this.settings.migrationStartTimeoutMs);
@@ -386,6 +437,8 @@ export class TableCommands {
         if (!this.state.schedulerDue) break;
         schedule(this.ctx, rec);
       }
+      // Beyond the most VMs DOWN on no host kept, the least recently named go (as many as came in).
+      this.state.forgetDownVms(Number.NEGATIVE_INFINITY, this.settings.bounds.maxDownVms, Number.POSITIVE_INFINITY);
     } catch (error) {
       this.seq = seqBefore; // nothing of the failed command is kept or published
       this.failure = new TableFailedError(error);
@@ -397,13 +450,6 @@ export class TableCommands {
     if (!rec.isEmpty) this.to.publisher.publish({ transitions: rec.transitions, events: rec.events, commands: rec.commands });
     if (!result.ok || view === undefined) return result as Outcome<R>;
     return ok(view(result.value));
-  }
-
-  private isStale(host: Host, input: ReportVmStatusesInput): boolean {
-    if (input.sequence == null || host.lastSequence === null) return false;
-    // A batch without a bootId comes from the boot the host last named.
-    const sameBoot = input.bootId == null || input.bootId === host.bootId;
-    return sameBoot && input.sequence <= host.lastSequence;
   }
 
   /** The migration with this id while it is pending or in flight. */

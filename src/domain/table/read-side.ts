@@ -12,6 +12,7 @@ import { DestinationChoice, HostCommandKind, type EvacuationState, type HostStat
 import type { BoundedLog, ReadAfter } from './bounded-log.js';
 import { formatCursor, parseCursor } from './cursor.js';
 import { commandOf } from './recording.js';
+import type { RecentOrders } from './recent-orders.js';
 import type { ReportCounts } from './table-context.js';
 import type { HostRecord, Page, TableView } from './table-state.js';
 
@@ -60,6 +61,8 @@ export interface ReadSources {
   readonly transitions: BoundedLog<Transition>;
   readonly events: BoundedLog<EngineEvent>;
   readonly reportCounts: Readonly<ReportCounts>;
+  /** Orders of ended attempts still redelivered (read only here). */
+  readonly recentOrders: Pick<RecentOrders, 'forHost'>;
   /** The sequence number of the latest transition or event. */
   latestSeq(): number;
 }
@@ -271,6 +274,8 @@ export class TableReader {
       if (entry.destinationChoice !== DestinationChoice.DISCOVERED) commands.push(commandOf(HostCommandKind.MIGRATE, entry, entry.attemptStartedAt));
       if (entry.cancelRequested || entry.abortReason !== null) commands.push(commandOf(HostCommandKind.CANCEL, entry, entry.attemptStartedAt));
     }
+    // Orders of attempts that ended while the agent may have been away (issue 12, item 8).
+    commands.push(...this.from.recentOrders.forHost(hostId));
     return commands;
   }
 

@@ -89,7 +89,8 @@ export class Recording {
     });
   }
 
-  host(cause: Cause, host: HostRecord, from: HostStatus | null): void {
+  /** A host's change from `from`; `to` is its status now (null: it was removed). */
+  host(cause: Cause, host: HostRecord, from: HostStatus | null, to: HostStatus | null = host.status): void {
     this.push(this.transitions, {
       seq: this.nextSeq(),
       at: this.now,
@@ -100,7 +101,7 @@ export class Recording {
       from: null,
       to: null,
       hostStatusFrom: from,
-      hostStatusTo: host.status,
+      hostStatusTo: to,
       hostIds: [host.id],
       actor: this.actor,
     });

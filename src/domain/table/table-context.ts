@@ -5,6 +5,7 @@
 import type { EvacuationStore } from '../evacuation/evacuation-store.js';
 import type { Side } from '../model.js';
 import type { SchedulingLimits } from '../scheduling/scheduler.js';
+import type { RecentOrders } from './recent-orders.js';
 import type { TableState } from './table-state.js';
 
 export interface RuleSettings {
@@ -19,6 +20,8 @@ export interface RuleSettings {
   readonly migrationProgressTimeoutMs: number;
   /** An attempt not completed within this long per GiB of the VM's memory (at least 2 GiB) is aborted; 0: no such deadline. */
   readonly migrationCompletionTimeoutPerGibMs: number;
+  /** How long an ended attempt's orders stay redeliverable (issue 12, item 8). */
+  readonly orderGraceMs: number;
 }
 
 /** Running totals of VM reports, for monitoring. */
@@ -39,6 +42,8 @@ export interface TableContext {
   readonly reportCounts: ReportCounts;
   /** Evacuations of hosts (§9), with their indexes. */
   readonly evacuations: EvacuationStore;
+  /** Orders of ended attempts, redelivered to an agent that subscribes again within the grace period. */
+  readonly recentOrders: RecentOrders;
 }
 
 /** A side nothing has been heard from in the current attempt. */

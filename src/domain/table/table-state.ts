@@ -5,7 +5,7 @@
  * Records are updated in place and entries are replaced whole (each `Migration` object is an
  * immutable snapshot), so no event ever copies the table.
  */
-import type { Host, Migration, Vm } from '../model.js';
+import type { Host, Migration, Millis, Vm } from '../model.js';
 import { OrdinalSet } from './ordinal-set.js';
 import { HostStatus, MigrationState, VmStatus, type VmLocation } from '../vocabulary.js';
 
@@ -118,6 +118,8 @@ export interface TableView {
   /** The VM's current migration: its entry in flight, or its pending migration. */
   currentMigrationOf(vmId: string): Migration | undefined;
   vmIdsOnHost(hostId: string): ReadonlySet<string>;
+  /** VMs DOWN on no host and in no entry, each with when its retention started, oldest first. */
+  readonly downNowhere: ReadonlyMap<string, Millis>;
   /** The VMs of the host that runs the most. */
   mostVmsOnOneHost(): number;
   listVms(filter: { status?: VmStatus | null; hostId?: string | null }, afterOrdinal: number, first: number): Page<Vm>;
@@ -138,8 +140,14 @@ export class TableState implements TableView {
   private readonly vmsByHost = new Map<string, Set<string>>();
   /** VM ordinals by status, ascending: `vms(status)` pages are read from here, not scanned. */
   private readonly vmsByStatus = new Map<VmStatus, OrdinalSet>();
-  /** Every VM at its ordinal (VMs are never forgotten, so ordinals 1..n are all here). */
-  private readonly vmsByOrdinal: VmRecord[] = [];
+  /** Every VM at its ordinal, and the ordinals in use (a forgotten VM leaves both). */
+  private readonly vmsByOrdinal = new Map<number, VmRecord>();
+  private readonly vmOrdinals = new OrdinalSet();
+  /**
+   * VMs DOWN on no host and in no entry, with when their retention started (they went down, or a
+   * report last named them), in that order: the oldest is forgotten first (docs/contract.md §11).
+   */
+  private readonly downNowhereMap = new Map<string, Millis>();
   /** In-flight entries where the host is a side, by host id (values: VM ids). */
   private readonly entriesByHost = new Map<string, Set<string>>();
   /** In-flight entries whose current attempt the source has not confirmed (values: VM ids). */
@@ -170,7 +178,11 @@ export class TableState implements TableView {
   private vmOrdinal = 0;
   private migrationOrdinal = 0;
 
-  constructor(private readonly migrationHistoryLimit: number) {}
+  /** `clock`: when a VM's retention starts (docs/contract.md §11); the engine's clock. */
+  constructor(
+    private readonly migrationHistoryLimit: number,
+    private readonly clock: () => Millis = () => 0,
+  ) {}
 
   get hosts(): ReadonlyMap<string, HostRecord> {
     return this.hostMap;
@@ -212,6 +224,14 @@ export class TableState implements TableView {
     if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
     this.hostMap.set(host.id, host);
     addTo(this.hostsByCluster, host.cluster, host.id);
+  }
+
+  /** Forgets a host (the rules check first that it runs no VM and is no side of an entry). */
+  removeHost(hostId: string): void {
+    const host = this.hostMap.get(hostId);
+    if (host === undefined) return;
+    this.hostMap.delete(hostId);
+    removeFrom(this.hostsByCluster, host.cluster, hostId);
   }
 
   hostIdsInCluster(cluster: string): Iterable<string> {
@@ -274,8 +294,10 @@ export class TableState implements TableView {
       memoryMiB: null,
     };
     this.vmMap.set(id, vm);
-    this.vmsByOrdinal[vm.ordinal] = vm;
+    this.vmsByOrdinal.set(vm.ordinal, vm);
+    this.vmOrdinals.add(vm.ordinal);
     addOrdinal(this.vmsByStatus, vm.status, vm.ordinal);
+    this.trackDownNowhere(vm, false);
     return vm;
   }
 
@@ -290,6 +312,53 @@ export class TableState implements TableView {
       if (next.hostId !== null) addTo(this.vmsByHost, next.hostId, vm.id);
     }
     Object.assign(vm, next);
+    this.trackDownNowhere(vm, false);
+  }
+
+  /** A report named the VM: a VM DOWN on no host starts its retention again. */
+  named(vmId: string): void {
+    const vm = this.vmMap.get(vmId);
+    if (vm !== undefined) this.trackDownNowhere(vm, true);
+  }
+
+  get downNowhere(): ReadonlyMap<string, Millis> {
+    return this.downNowhereMap;
+  }
+
+  /**
+   * Forgets VMs DOWN on no host, oldest first: each whose retention started at or before `before`,
+   * and more while more than `keepAtMost` would remain; at most `budget` of them (the rest on the
+   * next call). Returns how many it forgot.
+   */
+  forgetDownVms(before: Millis, keepAtMost: number, budget: number): number {
+    let forgotten = 0;
+    for (const [vmId, since] of this.downNowhereMap) {
+      if (forgotten >= budget || (since > before && this.downNowhereMap.size <= keepAtMost)) break;
+      this.forgetVm(vmId);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
+  private forgetVm(vmId: string): void {
+    const vm = this.vmMap.get(vmId) as VmRecord;
+    this.vmMap.delete(vmId);
+    this.vmsByOrdinal.delete(vm.ordinal);
+    this.vmOrdinals.delete(vm.ordinal);
+    removeFrom(this.vmsByStatus, vm.status, vm.ordinal);
+    this.downNowhereMap.delete(vmId);
+  }
+
+  /** Keeps `downNowhere` true to the VM's record; `named` moves it to the end (its retention starts again). */
+  private trackDownNowhere(vm: VmRecord, named: boolean): void {
+    const downNowhere = vm.status === VmStatus.DOWN && vm.hostId === null && vm.migrationId === null;
+    if (!downNowhere) {
+      this.downNowhereMap.delete(vm.id);
+      return;
+    }
+    if (this.downNowhereMap.has(vm.id) && !named) return;
+    this.downNowhereMap.delete(vm.id);
+    this.downNowhereMap.set(vm.id, this.clock());
   }
 
   mostVmsOnOneHost(): number {
@@ -306,13 +375,13 @@ export class TableState implements TableView {
     const { status, hostId } = filter;
     const byHost = hostId == null ? null : (this.vmsByHost.get(hostId) ?? new Set<string>());
     const byStatus = status == null ? null : (this.vmsByStatus.get(status) ?? NO_ORDINALS);
-    const lookup = (ordinal: number) => this.vmsByOrdinal[ordinal];
+    const lookup = (ordinal: number) => this.vmsByOrdinal.get(ordinal);
     if (byHost === null) {
       // Read from the cursor on: every VM by ordinal, or the status index.
-      return pageFrom(byStatus === null ? this.vmOrdinalsAfter(afterOrdinal) : byStatus.after(afterOrdinal), lookup, first, null);
+      return pageFrom((byStatus ?? this.vmOrdinals).after(afterOrdinal), lookup, first, null);
     }
     if (byStatus !== null && byStatus.size < byHost.size) {
-      return pageFrom(byStatus.after(afterOrdinal), lookup, first, (ordinal) => this.vmsByOrdinal[ordinal]?.hostId === hostId);
+      return pageFrom(byStatus.after(afterOrdinal), lookup, first, (ordinal) => this.vmsByOrdinal.get(ordinal)?.hostId === hostId);
     }
     // A host runs few VMs: take them, keep those of the status, in ordinal order.
     const candidates = [...mapped(byHost, this.vms)].filter((vm) => status == null || vm.status === status);
@@ -322,10 +391,6 @@ export class TableState implements TableView {
   /** VM counts by status (statuses with no VM are left out). */
   vmCountsByStatus(): Map<VmStatus, number> {
     return new Map([...this.vmsByStatus].map(([status, set]) => [status, set.size]));
-  }
-
-  private *vmOrdinalsAfter(afterOrdinal: number): IterableIterator<number> {
-    for (let ordinal = Math.max(afterOrdinal, 0) + 1; ordinal <= this.vmOrdinal; ordinal++) yield ordinal;
   }
 
   // ---- migrations ---------------------------------------------------------------------------
@@ -480,7 +545,7 @@ export class TableState implements TableView {
     // Ordered indexes hold ordinals: compare them as the ids they stand for.
     const idsOf = <K>(index: Map<K, OrdinalSet>, idOf: (ordinal: number) => string | undefined) =>
       new Map([...index].map(([key, set]) => [key, new Set([...set.values()].map((o) => idOf(o) ?? `?${o}`))]));
-    const vmId = (o: number) => this.vmsByOrdinal[o]?.id;
+    const vmId = (o: number) => this.vmsByOrdinal.get(o)?.id;
     const migrationId = (o: number) => this.migrationsByOrdinal.get(o)?.id;
     expect('hostsByCluster', this.hostsByCluster, rebuild([...this.hosts.values()].map((h) => [h.cluster, h.id])));
     expect('vmsByHost', this.vmsByHost, rebuild(vms.map((vm) => [vm.hostId, vm.id])));
@@ -495,7 +560,17 @@ export class TableState implements TableView {
     expect('migrationsByHost', idsOf(this.migrationsByHost, migrationId), rebuild(migrations.flatMap((m) => [...hostsOfMigration(m)].map((h) => [h, m.id] as [string, string]))));
     expect('allMigrations', idsOf(new Map([['all', this.allMigrations]]), migrationId), rebuild(migrations.map((m) => ['all', m.id])));
     if (this.migrationsByOrdinal.size !== this.migrations.size) problems.push(`migrationsByOrdinal holds ${this.migrationsByOrdinal.size}, migrations ${this.migrations.size}`);
-    for (const vm of vms) if (this.vmsByOrdinal[vm.ordinal] !== vm) problems.push(`VM ${vm.id} is not at its ordinal ${vm.ordinal}`);
+    for (const vm of vms) if (this.vmsByOrdinal.get(vm.ordinal) !== vm) problems.push(`VM ${vm.id} is not at its ordinal ${vm.ordinal}`);
+    if (this.vmsByOrdinal.size !== vms.length || this.vmOrdinals.size !== vms.length) {
+      problems.push(`${vms.length} VMs, ${this.vmsByOrdinal.size} by ordinal, ${this.vmOrdinals.size} ordinals`);
+    }
+    const downNowhere = vms.filter((vm) => vm.status === VmStatus.DOWN && vm.hostId === null && vm.migrationId === null).map((vm) => vm.id).sort().join(',');
+    if ([...this.downNowhereMap.keys()].sort().join(',') !== downNowhere) problems.push(`downNowhere: index has {${[...this.downNowhereMap.keys()]}}, records say {${downNowhere}}`);
+    let since = Number.NEGATIVE_INFINITY;
+    for (const at of this.downNowhereMap.values()) {
+      if (at < since) problems.push('downNowhere is not in the order its retentions started');
+      since = at;
+    }
     const stalled = entries.filter((e) => e.stalled).length;
     if (stalled !== this.stalledCount) problems.push(`stalled count is ${this.stalledCount}, entries say ${stalled}`);
     const unconfirmed = entries.filter((e) => !e.sourceConfirmed).map((e) => e.vmId).sort().join(',');

@@ -17,6 +17,7 @@ import { BoundedLog } from './bounded-log.js';
 import { TableCommands, type TableFailedError } from './commands.js';
 import { ChangePublisher, type ChangeListener } from './publisher.js';
 import { TableReader } from './read-side.js';
+import { RecentOrders } from './recent-orders.js';
 import type { ReportCounts, TableContext } from './table-context.js';
 import { TableState } from './table-state.js';
 
@@ -45,6 +46,16 @@ export interface TableOptions {
   readonly migrationProgressTimeoutMs?: number;
   /** An attempt not completed within this long per GiB of memory (at least 2 GiB) is aborted; 0: never. Default 150 000. */
   readonly migrationCompletionTimeoutPerGibMs?: number;
+  /** How long the orders of an ended attempt (a start timeout's CANCEL) are redelivered to an agent that subscribes again. */
+  readonly orderGraceMs?: number;
+  /** Most VMs on one host, running there or migrating to it (docs/contract.md §11). */
+  readonly maxVmsPerHost?: number;
+  /** Most hosts known at once (docs/contract.md §11). */
+  readonly maxHosts?: number;
+  /** A VM DOWN on no host that no report has named for this long is forgotten (docs/contract.md §11). */
+  readonly vmRetentionMs?: number;
+  /** VMs one tick may mark UNKNOWN or forget; the rest waits for the next tick (at most 100 ms a step). */
+  readonly tickBudgetVms?: number;
   readonly inputLimits?: InputLimits;
   /** Where a listener's failure goes (the command it heard of stays applied). Default: dropped, counted. */
   readonly onListenerError?: (error: unknown) => void;
@@ -66,6 +77,11 @@ export const DEFAULT_TABLE_SETTINGS = Object.freeze({
   migrationProgressTimeoutMs: 150_000,
   /** As KubeVirt's `completionTimeoutPerGiB`. */
   migrationCompletionTimeoutPerGibMs: 150_000,
+  orderGraceMs: 300_000,
+  maxVmsPerHost: 2_000,
+  maxHosts: 10_000,
+  vmRetentionMs: 86_400_000,
+  tickBudgetVms: 20_000,
 });
 
 export class MigrationTable extends TableReader {
@@ -73,7 +89,7 @@ export class MigrationTable extends TableReader {
   private readonly publisher: ChangePublisher;
 
   constructor(options: TableOptions) {
-    const state = new TableState(options.historyLimit);
+    const state = new TableState(options.historyLimit, options.clock);
     const transitions = new BoundedLog<Transition>(options.historyLimit);
     const events = new BoundedLog<EngineEvent>(options.historyLimit);
     const reportCounts: ReportCounts = { inAcceptedBatches: 0, ignored: 0, outOfOrder: 0, invalid: 0 };
@@ -90,10 +106,12 @@ export class MigrationTable extends TableReader {
         migrationQueueTimeoutMs: options.migrationQueueTimeoutMs ?? DEFAULT_TABLE_SETTINGS.migrationQueueTimeoutMs,
         migrationProgressTimeoutMs: options.migrationProgressTimeoutMs ?? DEFAULT_TABLE_SETTINGS.migrationProgressTimeoutMs,
         migrationCompletionTimeoutPerGibMs: options.migrationCompletionTimeoutPerGibMs ?? DEFAULT_TABLE_SETTINGS.migrationCompletionTimeoutPerGibMs,
+        orderGraceMs: options.orderGraceMs ?? DEFAULT_TABLE_SETTINGS.orderGraceMs,
       },
       nextHeard: () => ++heardOrder,
       reportCounts,
       evacuations,
+      recentOrders: new RecentOrders(options.historyLimit),
     };
     const publisher = new ChangePublisher(options.onListenerError ?? (() => {}));
     const commands = new TableCommands(
@@ -102,11 +120,18 @@ export class MigrationTable extends TableReader {
         hostTimeoutMs: options.hostTimeoutMs,
         migrationStartTimeoutMs: options.migrationStartTimeoutMs,
         limits: options.inputLimits ?? DEFAULT_INPUT_LIMITS,
+        bounds: {
+          maxVmsPerHost: options.maxVmsPerHost ?? DEFAULT_TABLE_SETTINGS.maxVmsPerHost,
+          maxHosts: options.maxHosts ?? DEFAULT_TABLE_SETTINGS.maxHosts,
+          vmRetentionMs: options.vmRetentionMs ?? DEFAULT_TABLE_SETTINGS.vmRetentionMs,
+          maxDownVms: options.historyLimit,
+          tickBudgetVms: options.tickBudgetVms ?? DEFAULT_TABLE_SETTINGS.tickBudgetVms,
+        },
         faultInjection: options.faultInjection,
       },
       { state, ctx, transitions, events, publisher, onFailure: options.onFailure ?? (() => {}) },
     );
-    super({ epoch: options.epoch, startedAt: options.clock(), state, evacuations, transitions, events, reportCounts, latestSeq: () => commands.latestSeq });
+    super({ epoch: options.epoch, startedAt: options.clock(), state, evacuations, transitions, events, reportCounts, recentOrders: ctx.recentOrders, latestSeq: () => commands.latestSeq });
     this.commands = commands;
     this.publisher = publisher;
   }
@@ -121,7 +146,8 @@ export class MigrationTable extends TableReader {
   readonly reportFenceResult: TableCommands['reportFenceResult'] = (input, actor) => this.commands.reportFenceResult(input, actor);
   readonly evacuateHost: TableCommands['evacuateHost'] = (input, actor) => this.commands.evacuateHost(input, actor);
   readonly cancelEvacuation: TableCommands['cancelEvacuation'] = (input, actor) => this.commands.cancelEvacuation(input, actor);
-  /** Fires what the clock says is due (host, start, progress and completion timeouts; the scheduler), as the engine. */
+  readonly removeHost: TableCommands['removeHost'] = (input, actor) => this.commands.removeHost(input, actor);
+  /** Fires what the clock says is due (host, start, progress and completion timeouts; the scheduler; order grace; retention), as the engine. */
   readonly tick = (): void => this.commands.tick();
 
   /** The error that stopped the table, or null while it works. */

@@ -118,6 +118,10 @@ export function buildApp({ config, clock = Date.now, logging = 'info', shutdownG
       migrationQueueTimeoutMs: config.migrationQueueTimeoutMs,
       migrationProgressTimeoutMs: config.migrationProgressTimeoutMs,
       migrationCompletionTimeoutPerGibMs: config.migrationCompletionTimeoutPerGibMs,
+      orderGraceMs: config.orderGraceMs,
+      maxVmsPerHost: config.maxVmsPerHost,
+      maxHosts: config.maxHosts,
+      vmRetentionMs: config.vmRetentionMs,
       inputLimits: { ...DEFAULT_INPUT_LIMITS, maxBatchSize: config.maxReportBatch },
       onListenerError: (error) => logError('a listener of the table failed (the command stays applied)', error),
       onFailure: (error) => {

@@ -40,6 +40,7 @@ export const ACCESS_POLICY: Readonly<Record<'query', FieldRule>> & Readonly<Reco
     migrateVm: { roles: [Role.OPERATOR] },
     cancelMigration: { roles: [Role.OPERATOR] },
     registerHost: { roles: [Role.OPERATOR] },
+    removeHost: { roles: [Role.OPERATOR] },
     reportHostStatus: { roles: [Role.OPERATOR, Role.FENCER] },
     reportFenceResult: { roles: [Role.FENCER] },
     // §9: draining a host is an operator's decision; `evacuationPlan` is a query, for every reader.

@@ -70,6 +70,7 @@ export function buildSecurity(config: Config, clock: () => Millis, listSizes: Li
       initTimeoutMs: config.wsInitTimeoutMs,
       maxOperations: config.maxSubscriptionsPerConnection,
       maxConnectionsPerCredential: config.maxWsConnectionsPerCredential,
+      subscriptionCaps: subscriptions,
     },
   };
 }

@@ -13,6 +13,11 @@ import { RequestErrorCode } from '../../schema/errors.js';
 import { principalOf } from './authentication.js';
 import { refusal } from './refusal.js';
 
+export interface SubscriptionRefusal {
+  readonly code: RequestErrorCode;
+  readonly message: string;
+}
+
 export interface SubscriptionCaps {
   readonly perCredential: number;
   readonly total: number;
@@ -64,7 +69,16 @@ export class SubscriptionCounter {
   }
 
   /** Takes a place for `credential` (null: open mode); the refusal's code and message when there is none. */
-  take(credential: string | null): { code: RequestErrorCode; message: string } | null {
+  take(credential: string | null): SubscriptionRefusal | null {
+    const refused = this.check(credential);
+    if (refused !== null) return refused;
+    this.open++;
+    if (credential !== null) this.byCredential.set(credential, (this.byCredential.get(credential) ?? 0) + 1);
+    return null;
+  }
+
+  /** Why a subscription of `credential` would be refused now, or null; takes nothing. */
+  check(credential: string | null): SubscriptionRefusal | null {
     if (this.open >= this.caps.total) {
       return { code: RequestErrorCode.TOO_MANY_SUBSCRIPTIONS_ON_SERVER, message: `Transit serves ${this.caps.total} subscriptions already (TRANSIT_MAX_SUBSCRIPTIONS): retry later` };
     }
@@ -74,8 +88,6 @@ export class SubscriptionCounter {
         message: `credential "${credential}" holds ${this.caps.perCredential} subscriptions already (TRANSIT_MAX_SUBSCRIPTIONS_PER_CREDENTIAL): end one first`,
       };
     }
-    this.open++;
-    if (credential !== null) this.byCredential.set(credential, (this.byCredential.get(credential) ?? 0) + 1);
     return null;
   }
 

@@ -40,6 +40,18 @@ import { upgradeAllowed, type OriginPolicy } from '../http/cors.js';
 import { Delivery, type FrameSink } from './delivery.js';
 import { serializeResult, wsNextHead, type EncodedResult } from './encoded-result.js';
 import type { SharedSubscriptions } from './shared-subscription-results.js';
+import type { SubscriptionCounter } from '../security/subscription-caps.js';
+
+/** One error object per refusal text: a GraphQLError captures a stack, costly in a flood of refused subscribes. */
+const refusals = new Map<string, GraphQLError>();
+function refusalError(code: RequestErrorCode, message: string): GraphQLError {
+  let error = refusals.get(message);
+  if (error === undefined) {
+    if (refusals.size >= 10_000) refusals.clear();
+    refusals.set(message, (error = requestError(code, message)));
+  }
+  return error;
+}
 
 /** Close code of a connection beyond `maxConnectionsPerCredential` (private range; graphql-ws clients retry with backoff). */
 export const TOO_MANY_CONNECTIONS_FOR_CREDENTIAL = 4029;
@@ -53,6 +65,12 @@ export interface WebSocketOptions {
   readonly maxConnectionsPerCredential: number;
   /** Told when a connection's `connection_init` is accepted (the connection policy stops treating it as pending). */
   readonly onAuthenticated?: (socket: Socket) => void;
+  /**
+   * The subscription caps, asked right after a subscription is parsed, before its context,
+   * validation and execution: a flood of subscribe messages over its credential's cap costs a
+   * parse each. The envelop plugin (subscription-caps.ts) still counts and enforces them.
+   */
+  readonly subscriptionCaps?: Pick<SubscriptionCounter, 'check'>;
   /** Largest message, in bytes. */
   readonly maxPayloadBytes: number;
   /** Time a new connection has to send `connection_init`, in ms. */
@@ -268,9 +286,14 @@ class Connection {
       const coded = error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : error;
       return this.sendError(id, [coded]);
     }
+    const operation = getOperationAST(document, payload.operationName);
+    const caps = this.options.subscriptionCaps;
+    if (caps !== undefined && this.principal !== null && operation?.operation === 'subscription') {
+      const refused = caps.check(this.principal.open ? null : this.principal.name);
+      if (refused !== null) return this.sendError(id, [refusalError(refused.code, refused.message)]);
+    }
     const validationErrors = validate(schema, document);
     if (validationErrors.length > 0) return this.sendError(id, validationErrors);
-    const operation = getOperationAST(document, payload.operationName);
     if (operation === null || operation === undefined) return this.sendError(id, [new GraphQLError('Unable to identify operation')]);
     const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: await contextFactory() };
     const result = (await (operation.operation === 'subscription' ? subscribe(args) : execute(args))) as ExecutionResult | AsyncIterable<ExecutionResult>;
