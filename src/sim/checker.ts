@@ -201,18 +201,22 @@ export class SchedulingWatch {
 
   private checkStart(t: TransitionView, migrationId: string, started: AttemptInFlight): void {
     this.starts++;
-    const all = [...this.inFlight.values()];
+    const all = [...this.inFlight];
     const cluster = started.source === null ? undefined : this.clusterOf(started.source);
-    const over = (what: string, count: number, limit: number) => {
-      if (limit > 0 && count > limit) this.violations.push(`${t.cursor}: ${what} had ${count} in flight (limit ${limit}) when ${migrationId} attempt ${started.attempt} started`);
+    // The violation names the attempts it counted, so that a reader can follow each in the transitions.
+    const over = (what: string, counted: [string, AttemptInFlight][], limit: number) => {
+      if (limit > 0 && counted.length > limit) {
+        const named = counted.map(([id, a]) => `${id}#${a.attempt} ${a.source ?? '?'}→${a.destination ?? '?'}`).join(', ');
+        this.violations.push(`${t.cursor}: ${what} had ${counted.length} in flight (limit ${limit}) when ${migrationId} attempt ${started.attempt} started: ${named}`);
+      }
     };
-    if (started.source !== null) over(`${started.source} outgoing`, all.filter((a) => a.source === started.source).length, this.limits.maxOutgoingPerHost);
-    if (started.destination !== null) over(`${started.destination} incoming`, all.filter((a) => a.destination === started.destination).length, this.limits.maxIncomingPerHost);
+    if (started.source !== null) over(`${started.source} outgoing`, all.filter(([, a]) => a.source === started.source), this.limits.maxOutgoingPerHost);
+    if (started.destination !== null) over(`${started.destination} incoming`, all.filter(([, a]) => a.destination === started.destination), this.limits.maxIncomingPerHost);
     if (cluster !== undefined) {
-      const inCluster = all.filter((a) => {
+      const inCluster = all.filter(([, a]) => {
         const host = a.source ?? a.destination;
         return host !== null && this.clusterOf(host) === cluster;
-      }).length;
+      });
       over(`cluster ${cluster}`, inCluster, this.limits.maxPerCluster);
     }
   }

@@ -1,17 +1,15 @@
 /**
- * A known leak the graphql-ws fuzz found (test/security/fuzz.test.ts), kept here as a failing
- * expectation until it is fixed: `it.fails` passes while the bug is there, and fails once it is
- * gone, to be turned into a plain `it` then.
+ * A leak the graphql-ws fuzz found (test/security/fuzz.test.ts) in graphql-ws's own server, checked
+ * against Transit's graphql-transport-ws transport (src/server/subscriptions/websocket.ts).
  *
  * A client subscribes with an id, completes it before the subscription has started, and subscribes
  * again with the same id. graphql-ws's `complete` forgets the id while the first operation is still
  * being set up; the second subscribe registers the id again; when the first operation's stream is
  * ready, graphql-ws finds the id registered and takes it for its own, and the second stream then
- * overwrites it. The first stream is referenced by nothing any more: neither a later `complete`
- * nor closing the socket returns it, and the table keeps feeding it until it overflows its buffer
- * (SUBSCRIBER_TOO_SLOW). Each three frames leave one more listener on the table, past the limit
- * of operations per connection (graphql-ws issue #532 was the same leak for a stream ready after
- * the socket closed).
+ * overwrites it: the first stream is referenced by nothing any more, and the table keeps feeding it
+ * (graphql-ws issue #532 was the same leak for a stream ready after the socket closed). Transit's
+ * transport gives each subscribe its own operation object and lets an operation act only while its
+ * id still maps to it.
  */
 import { describe, expect, it } from 'vitest';
 import { rawSocket, socketEnd } from '../utils/security.js';
@@ -22,7 +20,7 @@ const SUBSCRIPTION = 'subscription { transitions { cursor } }';
 const ENGINE = '{ engine { cursor } }';
 
 describe('a subscription completed before it started, whose id is reused at once', () => {
-  it.fails('should be let go of once the socket closes (known leak: fails while the bug is there)', async () => {
+  it('should be let go of once the socket closes, both the completed one and the one that reused its id', async () => {
     const server = await startServer();
     try {
       const socket = rawSocket(server.wsUrl);

@@ -119,9 +119,15 @@ const errorsJson = (errors: readonly GraphQLError[]): string => JSON.stringify(e
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any yoga instance: only its envelop pipeline is used
 type AnyYoga = YogaServerInstance<any, any>;
 
-/** An operation open on a connection: how to stop it when the client completes it or leaves. */
+/**
+ * An operation open on a connection: how to stop it when the client completes it or leaves (null
+ * while it is being set up). Each subscribe gets its own object, and an operation acts only while
+ * the id maps to that very object: a client that completes an id and subscribes again with it at
+ * once must not have the first operation, still being set up, take the second one's place (a
+ * stream then referenced by nothing, fed forever: the leak graphql-ws's own server has).
+ */
 interface Operation {
-  stop(): void;
+  stop: (() => void) | null;
 }
 
 /** One socket speaking graphql-transport-ws. */
@@ -130,8 +136,8 @@ class Connection {
   private acknowledged = false;
   private principal: Principal | null = null;
   private connectionParams: Record<string, unknown> | undefined;
-  /** Open operations by id; null while one is being set up. */
-  private readonly operations = new Map<string, Operation | null>();
+  /** Open operations by id. */
+  private readonly operations = new Map<string, Operation>();
   private readonly deliveries = new Set<Delivery>();
   private corked = false;
   private readonly initTimer: NodeJS.Timeout | null;
@@ -190,7 +196,7 @@ class Connection {
     this.principal = null;
     const open = [...this.operations.values()];
     this.operations.clear();
-    for (const operation of open) operation?.stop();
+    for (const operation of open) operation.stop?.();
   }
 
   private async onMessage(data: string): Promise<void> {
@@ -225,11 +231,12 @@ class Connection {
         if (!this.acknowledged) return this.close(CloseCode.Unauthorized, 'Unauthorized');
         const { id, payload } = message;
         if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-        this.operations.set(id, null);
+        const operation: Operation = { stop: null };
+        this.operations.set(id, operation);
         try {
-          await this.run(id, payload);
+          await this.run(id, operation, payload);
         } catch (error) {
-          this.operations.delete(id);
+          if (this.operations.get(id) === operation) this.operations.delete(id);
           throw error;
         }
         return;
@@ -237,7 +244,7 @@ class Connection {
       case MessageType.Complete: {
         const operation = this.operations.get(message.id);
         this.operations.delete(message.id);
-        operation?.stop();
+        operation?.stop?.();
         return;
       }
       default:
@@ -246,12 +253,20 @@ class Connection {
     }
   }
 
-  private isOpen(id: string): boolean {
-    return this.operations.has(id);
+  /** Whether the client still has this operation open under its id. */
+  private isOpen(id: string, operation: Operation): boolean {
+    return this.operations.get(id) === operation;
   }
 
-  private sendError(id: string, errors: readonly GraphQLError[]): void {
-    if (!this.operations.delete(id)) return;
+  /** Ends the operation: false when it was no longer open (completed, or its id taken by another). */
+  private end(id: string, operation: Operation): boolean {
+    if (!this.isOpen(id, operation)) return false;
+    this.operations.delete(id);
+    return true;
+  }
+
+  private sendError(id: string, operation: Operation, errors: readonly GraphQLError[]): void {
+    if (!this.end(id, operation)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"error","payload":${errorsJson(errors)}}`);
   }
 
@@ -259,15 +274,15 @@ class Connection {
     this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${serializeResult(result)}}`);
   }
 
-  private complete(id: string): void {
-    if (!this.operations.delete(id)) return;
+  private complete(id: string, operation: Operation): void {
+    if (!this.end(id, operation)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"complete"}`);
   }
 
-  private async run(id: string, payload: SubscribePayload): Promise<void> {
+  private async run(id: string, operation: Operation, payload: SubscribePayload): Promise<void> {
     // This operation is already counted.
     if (this.operations.size > this.options.maxOperations) {
-      return this.sendError(id, [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${this.options.maxOperations} operations open: complete one first`)]);
+      return this.sendError(id, operation, [requestError(RequestErrorCode.TOO_MANY_SUBSCRIPTIONS, `this connection already has ${this.options.maxOperations} operations open: complete one first`)]);
     }
     const { schema, execute, subscribe, contextFactory, parse, validate } = this.yoga.getEnveloped({
       connectionParams: this.connectionParams,
@@ -284,44 +299,44 @@ class Connection {
       // A syntax error or a refused token count is the operation's error, not the connection's.
       if (!(error instanceof GraphQLError)) throw error;
       const coded = error.extensions.code === undefined ? new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : error;
-      return this.sendError(id, [coded]);
+      return this.sendError(id, operation, [coded]);
     }
-    const operation = getOperationAST(document, payload.operationName);
+    const ast = getOperationAST(document, payload.operationName);
     const caps = this.options.subscriptionCaps;
-    if (caps !== undefined && this.principal !== null && operation?.operation === 'subscription') {
+    if (caps !== undefined && this.principal !== null && ast?.operation === 'subscription') {
       const refused = caps.check(this.principal.open ? null : this.principal.name);
-      if (refused !== null) return this.sendError(id, [refusalError(refused.code, refused.message)]);
+      if (refused !== null) return this.sendError(id, operation, [refusalError(refused.code, refused.message)]);
     }
     const validationErrors = validate(schema, document);
-    if (validationErrors.length > 0) return this.sendError(id, validationErrors);
-    if (operation === null || operation === undefined) return this.sendError(id, [new GraphQLError('Unable to identify operation')]);
+    if (validationErrors.length > 0) return this.sendError(id, operation, validationErrors);
+    if (ast === null || ast === undefined) return this.sendError(id, operation, [new GraphQLError('Unable to identify operation')]);
     const args: ExecutionArgs = { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: await contextFactory() };
-    const result = (await (operation.operation === 'subscription' ? subscribe(args) : execute(args))) as ExecutionResult | AsyncIterable<ExecutionResult>;
+    const result = (await (ast.operation === 'subscription' ? subscribe(args) : execute(args))) as ExecutionResult | AsyncIterable<ExecutionResult>;
     if (!isAsyncIterable(result)) {
-      if (!this.isOpen(id)) return;
+      if (!this.isOpen(id, operation)) return;
       this.sendNext(id, result);
-      return this.complete(id);
+      return this.complete(id, operation);
     }
     const iterator = result[Symbol.asyncIterator]();
     const release = () => void iterator.return?.()?.catch(() => undefined);
-    if (!this.isOpen(id)) return release(); // completed by the client meanwhile
+    if (!this.isOpen(id, operation)) return release(); // completed by the client meanwhile
     const handle = this.subscriptions?.take(args.contextValue as object) ?? null;
-    if (handle !== null && this.subscriptions !== null) return this.broadcast(id, handle, release);
-    this.operations.set(id, { stop: release });
+    if (handle !== null && this.subscriptions !== null) return this.broadcast(id, operation, handle, release);
+    operation.stop = release;
     try {
       for (let step = await iterator.next(); step.done !== true; step = await iterator.next()) {
-        if (!this.isOpen(id)) break;
+        if (!this.isOpen(id, operation)) break;
         this.sendNext(id, step.value);
       }
     } catch (error) {
       const original = error instanceof Error ? error : new Error(String(error));
-      return this.sendError(id, [new GraphQLError(original.message, { originalError: original })]);
+      return this.sendError(id, operation, [new GraphQLError(original.message, { originalError: original })]);
     }
-    this.complete(id);
+    this.complete(id, operation);
   }
 
   /** The broadcast path: the subscriber's stream written by a Delivery, shared bytes per result. */
-  private broadcast(id: string, handle: NonNullable<ReturnType<SharedSubscriptions['take']>>, release: () => void): void {
+  private broadcast(id: string, operation: Operation, handle: NonNullable<ReturnType<SharedSubscriptions['take']>>, release: () => void): void {
     const head = wsNextHead(id);
     const writable = () => this.writable;
     const sink: FrameSink = {
@@ -329,10 +344,10 @@ class Connection {
         return writable();
       },
       write: (result: EncodedResult) => this.send(result.wsNext(id, head)),
-      complete: () => this.complete(id),
+      complete: () => this.complete(id, operation),
       fail: (error) => {
         const original = error instanceof Error ? error : new Error(String(error));
-        this.sendError(id, [new GraphQLError('Unexpected error.', { originalError: original })]);
+        this.sendError(id, operation, [new GraphQLError('Unexpected error.', { originalError: original })]);
       },
     };
     const delivery: Delivery = new Delivery(handle.stream, handle.encode, sink, (this.subscriptions as SharedSubscriptions).scheduler, () => {
@@ -340,7 +355,7 @@ class Connection {
       release();
     });
     this.deliveries.add(delivery);
-    this.operations.set(id, { stop: () => delivery.stop() });
+    operation.stop = () => delivery.stop();
   }
 }
 
