@@ -303,6 +303,29 @@ describe('the migration queue', () => {
       ]);
     });
 
+    it("should show a rerun's failed attempt leaving its destination before another migration starts there, so that the transitions never show a host past its limit", () => {
+      const { table } = createTable({ limits: ONE_IN });
+      setupFleet(table, { hosts: { [SOURCE]: [V1, V2], [DESTINATION]: [], [OTHER]: [] } });
+      const m1 = startMigration(table, V1); // → DESTINATION
+      const m2 = startMigration(table, V2); // → OTHER: DESTINATION has its one incoming migration
+      failAttempt(table, V1); // m1 waits: OTHER, the only host it has not tried, is full
+      failAttempt(table, V2); // frees OTHER: m1 (accepted first) starts there; m2 reruns to DESTINATION
+      expect(table.migration(m1.id)).toMatchObject({ state: MigrationState.IN_PROGRESS, attempt: 2, destination: { hostId: OTHER } });
+      expect(table.migration(m2.id)).toMatchObject({ state: MigrationState.IN_PROGRESS, attempt: 2, destination: { hostId: DESTINATION } });
+
+      // A reader that follows the attempts in flight from the transitions alone, as a monitor does.
+      const heading = new Map<string, string | null>();
+      for (const t of transitionsSince(table, 0)) {
+        const m = t.migration;
+        if (m === null) continue;
+        if (m.state === MigrationState.IN_PROGRESS) heading.set(m.id, m.destination.hostId);
+        else heading.delete(m.id);
+        for (const host of [DESTINATION, OTHER]) {
+          expect([...heading.values()].filter((h) => h === host).length, `${host} after transition ${t.seq}`).toBeLessThanOrEqual(ONE_IN.maxIncomingPerHost);
+        }
+      }
+    });
+
     it('should keep its place: a rerun starts before a migration accepted after it', () => {
       const { table } = createTable();
       setupFleet(table, { hosts: { [SOURCE]: [V1, V2, V3], [DESTINATION]: [], [OTHER]: [], [SPARE]: [] } });

@@ -119,7 +119,12 @@ export function schedule(ctx: TableContext, rec: Recording, cause: Cause = Cause
       now: rec.now,
       queueTimeoutMs: ctx.settings.migrationQueueTimeoutMs,
     });
-    for (const decision of decisions) apply(ctx, rec, byId.get(decision.migrationId) as Migration, decision, cause);
+    // A rerun queued by this command still shows its failed attempt in flight to readers of the
+    // transitions: its decision is recorded first, so that its attempt has left its destination in
+    // the stream before another migration starts there. The decisions stay the planner's, in its order.
+    const reruns = decisions.filter((d) => rec.admissions.get(d.migrationId)?.rerun === true);
+    const others = decisions.filter((d) => rec.admissions.get(d.migrationId)?.rerun !== true);
+    for (const decision of [...reruns, ...others]) apply(ctx, rec, byId.get(decision.migrationId) as Migration, decision, cause);
   }
   state.schedulerDue = false;
 }
