@@ -14,6 +14,18 @@ export class RefusedError extends Error {
   }
 }
 
+/** Transit answered, with GraphQL errors (a refused operation: QUERY_TOO_COSTLY, BAD_USER_INPUT, ...), not with data. */
+export class AnsweredError extends Error {
+  constructor(
+    message: string,
+    readonly codes: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export const isAnswered = (error: unknown): error is AnsweredError => error instanceof AnsweredError;
+
 export async function graphqlRequest<T>(endpoint: string, token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(endpoint, {
     method: 'POST',
@@ -36,9 +48,10 @@ export async function graphqlRequest<T>(endpoint: string, token: string | null, 
     throw new RefusedError(refused?.message ?? 'a token is required', (refused?.extensions?.code as 'FORBIDDEN' | undefined) ?? 'UNAUTHENTICATED');
   }
   if (errors.length > 0 || body.data == null) {
-    const error = new Error(errors.map((e) => `${e.message}${e.extensions?.code ? ` (${e.extensions.code})` : ''}`).join('; ') || `HTTP ${response.status}`);
-    (error as Error & { codes?: string[] }).codes = errors.map((e) => e.extensions?.code ?? '');
-    throw error;
+    throw new AnsweredError(
+      errors.map((e) => `${e.message}${e.extensions?.code ? ` (${e.extensions.code})` : ''}`).join('; ') || `HTTP ${response.status}`,
+      errors.map((e) => e.extensions?.code ?? ''),
+    );
   }
   return body.data;
 }

@@ -11,7 +11,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { DOCUMENTS, ROWS } from './graphql/documents.js';
 import { EVACUATIONS, PART_TWO_FIELDS } from './graphql/part-two.js';
-import { graphqlRequest, RefusedError } from './http.js';
+import { graphqlRequest, isAnswered, RefusedError } from './http.js';
 import type { EvacuationRow, EventRow, HostRow, StateResult, TransitionRow } from './model.js';
 import { DashboardStore } from './store.js';
 import { readToken, saveToken } from './token.js';
@@ -114,6 +114,12 @@ export class LiveDashboard {
       if (error instanceof RefusedError) {
         this.askForToken(error.code === 'FORBIDDEN' ? `this token may not read the dashboard's state: ${error.message}` : error.message);
         return;
+      }
+      // Transit answered with GraphQL errors (e.g. QUERY_TOO_COSTLY): say so on the page, never
+      // silently (once per distinct answer), then retry as when it is away.
+      if (isAnswered(error)) {
+        const text = `Transit refused the dashboard's state query: ${error.message}`;
+        if (this.notices.at(-1)?.text !== text) this.notice('error', text);
       }
       // Transit is away (restarting): try again, with backoff.
       this.connection = 'reconnecting';

@@ -3,22 +3,16 @@
  * simulated fleet (test/utils/fleet.ts): it loads, shows a migration's progress rising and its
  * outcome, survives an engine restart with a visible resync, and acts for an operator.
  */
-import { readFileSync } from 'node:fs';
-import { buildSchema } from 'graphql';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/server/http/app.js';
+import { buildApp, type App } from '../../src/server/http/app.js';
 import type { Fleet } from '../../src/sim/fleet.js';
 import { browserPerFile, dashboardUrl, errorsOf } from '../utils/browser.js';
 import { freePort } from '../utils/engine-process.js';
-import { fastFleet, startEngine } from '../utils/fleet.js';
+import { E2E_CONFIG, e2eConfig, fastFleet, startEngine } from '../utils/fleet.js';
 import { startSecureServer } from '../utils/security.js';
-import { PART_TWO_FIELDS } from '../../src/dashboard/graphql/part-two.js';
 
 const browser = browserPerFile();
-
-/** Whether the schema has part two's evacuations (issue 11); the evacuation test waits for them. */
-const HAS_EVACUATE_HOST = buildSchema(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8')).getMutationType()?.getFields().evacuateHost !== undefined;
 
 interface Running {
   app: App;
@@ -138,25 +132,67 @@ describe('the dashboard (GET /)', { timeout: 90_000 }, () => {
     expect(errorsOf(page)).toEqual([]);
   });
 
-  // Known gap: needs PART_TWO_FIELDS on, which does not load yet against the merged server (see test/dashboard/documents.test.ts).
-  it.skipIf(!HAS_EVACUATE_HOST || !PART_TWO_FIELDS)(
-    `should evacuate a host from the page, showing its plan first, and see it complete${HAS_EVACUATE_HOST ? '' : ' (skipped: schema.graphql has no evacuateHost until the evacuation work, docs/contract.md §9, is merged)'}`,
-    async () => {
-      const { url, app } = await quietFleet(0, 50);
-      const page = await openDashboard(url);
-      const host = 'host-001';
-      await page.getByTestId(`evacuate-${host}`).click();
-      const plan = page.getByTestId('evacuation-plan');
-      await plan.waitFor();
-      expect(await plan.textContent()).toMatch(/\d+ VMs would move/);
-      await page.getByTestId('confirm-evacuation').click();
-      const evacuation = page.getByTestId(`evacuation-${host}`);
-      await evacuation.getByTestId('evacuation-state').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
-      await page.getByTestId(`host-${host}`).filter({ hasText: 'maintenance' }).waitFor();
-      expect(app.table.host(host)?.status).toBe('MAINTENANCE');
-      expect(errorsOf(page)).toEqual([]);
-    },
-  );
+  it('should evacuate a host from the page, showing its plan first, and see it complete', async () => {
+    const { url, app } = await quietFleet(0, 50);
+    const page = await openDashboard(url);
+    const host = 'host-001';
+    await page.getByTestId(`evacuate-${host}`).click();
+    const plan = page.getByTestId('evacuation-plan');
+    await plan.waitFor();
+    expect(await plan.textContent()).toMatch(new RegExp(`^Evacuate ${host}\\?${app.table.vmsOnHost(host).length} VMs would move`));
+    // The plan is only read: nothing has started yet.
+    expect(app.table.evacuations({ hostId: host }).items).toEqual([]);
+    await page.getByTestId('confirm-evacuation').click();
+    const evacuation = page.getByTestId(`evacuation-${host}`);
+    await evacuation.getByTestId('evacuation-state').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId(`host-${host}`).filter({ hasText: 'maintenance' }).waitFor();
+    expect(app.table.host(host)?.status).toBe('MAINTENANCE');
+    expect(app.table.vmsOnHost(host)).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('should show the migrations an evacuation queues with why they wait, and cancel the evacuation from the page', async () => {
+    // Slow migrations: the host's two outgoing slots stay taken, the rest of its VMs wait.
+    const { url, app } = await quietFleet(0, 1);
+    const page = await openDashboard(url);
+    const host = [...app.table.hosts()].map((h) => h.id).sort((a, b) => app.table.vmsOnHost(b).length - app.table.vmsOnHost(a).length)[0] as string;
+    expect(app.table.vmsOnHost(host).length).toBeGreaterThan(E2E_CONFIG.maxOutgoingMigrationsPerHost);
+    await page.getByTestId(`evacuate-${host}`).click();
+    await page.getByTestId('confirm-evacuation').click();
+
+    const waiting = page.getByTestId('queue').getByTestId('waiting-reason');
+    await waiting.first().waitFor({ timeout: 20_000 });
+    expect(await waiting.first().textContent()).not.toBe('');
+    expect(await page.getByTestId('queue').locator('.tag').first().textContent()).toBe('evacuation');
+    const evacuation = page.getByTestId(`evacuation-${host}`);
+    await evacuation.getByTestId('evacuation-state').filter({ hasText: 'in progress' }).waitFor();
+
+    await evacuation.getByRole('button', { name: 'cancel' }).click();
+    await evacuation.getByTestId('evacuation-state').filter({ hasText: 'cancelled' }).waitFor({ timeout: 20_000 });
+    expect(app.table.evacuations({ hostId: host }).items.map((e) => e.state)).toEqual(['CANCELLED']);
+    expect(errorsOf(page)).toEqual([]);
+  });
+
+  it('should say on the page when Transit refuses its state query, never spin silently', async () => {
+    const app = buildApp({ config: { ...e2eConfig(0), maxCost: 1_000 }, logging: false, shutdownGraceMs: 200 });
+    const { url } = await app.start();
+    running.push({ app, url, fleet: { stop: async () => undefined } as unknown as Fleet });
+    const page = await browser.page();
+    let refused = 0;
+    page.on('response', (response) => {
+      if (response.url() === url && response.status() === 400) refused++;
+    });
+    await page.goto(dashboardUrl(url));
+    const notice = page.getByTestId('notice-error');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain("Transit refused the dashboard's state query");
+    expect(await notice.textContent()).toContain('QUERY_TOO_COSTLY');
+    expect(await page.getByTestId('connection').textContent()).not.toBe('live');
+    // It tries again (the limit may be raised), and says it once.
+    await expect.poll(() => refused, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(await page.getByTestId('notice-error').count()).toBe(1);
+    expect(errorsOf(page)).toEqual([]);
+  });
 });
 
 describe('the dashboard with a credentials file', { timeout: 90_000 }, () => {

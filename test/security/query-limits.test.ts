@@ -44,6 +44,16 @@ describe('query limits', () => {
     expect(estimate(query)).toBe(cost);
   });
 
+  it('should price a page asked for by a variable at the page its value asks for, and at the largest page when it has no integer value', () => {
+    const query = 'query ($n: Int) { vms(first: $n) { edges { node { id } } } }';
+    const withVariables = (variableValues: Record<string, unknown>) =>
+      estimateOperationCost({ schema, document: parse(query), variableValues }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE });
+    expect(withVariables({ n: 10 })).toBe(31); // as `first: 10`
+    expect(withVariables({ n: 5_000 })).toBe(3_001); // never more than a page may hold (the resolver refuses it)
+    expect(withVariables({ n: 'ten' })).toBe(3_001);
+    expect(withVariables({})).toBe(3_001);
+  });
+
   it('should count a fragment spread twice in one selection once, as execution does (issue 12, item 1)', () => {
     // Each fragment spreads the next twice: expanded at every spread, 2^15 copies of `cursor`.
     expect(estimate(fragmentChain(16))).toBe(2);
@@ -104,6 +114,20 @@ describe('query limits', () => {
       setupFleet(server().app.table, { hosts: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`h-${i}`, []])) });
       expect(codesOf(await post(server().url, { body: JSON.stringify({ query }) }))).toEqual(['QUERY_TOO_COSTLY']);
       expect((await overWs(server().wsUrl, query)).codes).toEqual(['QUERY_TOO_COSTLY']);
+    });
+  });
+
+  describe('pages asked for by a variable, priced by its value (the dashboard asks `first: $rows`)', () => {
+    const server = serverPerTest({ maxCost: 1_000 });
+    const PAGE = 'query ($n: Int!) { vms(first: $n) { edges { node { id status } } } }';
+
+    it('should answer a small page and refuse a large one, over HTTP', async () => {
+      // 1 + n × (1 + 1 + 2) values: 41 for 10 VMs, 2,001 for 500 (a variable used to be priced as the largest page: 4,001).
+      const small = await post(server().url, { body: JSON.stringify({ query: PAGE, variables: { n: 10 } }) });
+      expect([codesOf(small), small.status]).toEqual([[], 200]);
+      const large = await post(server().url, { body: JSON.stringify({ query: PAGE, variables: { n: 500 } }) });
+      expect(codesOf(large)).toEqual(['QUERY_TOO_COSTLY']);
+      expect(large.result?.errors?.[0]?.extensions?.cost).toBe(2_001);
     });
   });
 

@@ -61,8 +61,8 @@ export function App({ live }: { live: LiveDashboard }) {
           <HostsPanel live={live} />
           <div class="column">
             <InFlightPanel live={live} />
-            {PART_TWO_FIELDS && <QueuePanel live={live} />}
             {PART_TWO_FIELDS && <EvacuationsPanel live={live} />}
+            {PART_TWO_FIELDS && <QueuePanel live={live} />}
             <DecidedPanel live={live} />
           </div>
           <EventsPanel live={live} />

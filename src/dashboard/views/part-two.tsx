@@ -24,24 +24,26 @@ export function QueuePanel({ live }: { live: LiveDashboard }) {
       {all.length === 0 ? (
         <p class="empty">Nothing waits for a slot.</p>
       ) : (
-        <table>
-          <tbody>
-            {all.slice(0, ROWS).map((m) => (
-              <tr key={m.id} data-testid={`queued-${m.vmId}`}>
-                <td>
-                  {m.vmId}
-                  {m.priority === 'EVACUATION' && <span class="tag">evacuation</span>}
-                </td>
-                <td>
-                  {m.sourceHostId ?? '?'} → {m.destinationHostId ?? 'automatic'}
-                </td>
-                <td class="reason" data-testid="waiting-reason">
-                  {m.waitingReason}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="scroll">
+          <table>
+            <tbody>
+              {all.slice(0, ROWS).map((m) => (
+                <tr key={m.id} data-testid={`queued-${m.vmId}`}>
+                  <td>
+                    {m.vmId}
+                    {m.priority === 'EVACUATION' && <span class="tag">evacuation</span>}
+                  </td>
+                  <td>
+                    {m.sourceHostId ?? '?'} → {m.destinationHostId ?? 'automatic'}
+                  </td>
+                  <td class="reason" data-testid="waiting-reason">
+                    {m.waitingReason}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -8,8 +8,10 @@
  * (a million values on a fleet of a hundred hosts of a hundred VMs) costs it 53 while an ordinary
  * page of 500 VMs costs 17 781. Here every value counts once, lists multiply:
  * - a field that takes a `first` argument pages a list: the list is `first` items long (a
- *   variable: the most a page may hold; no `first`: the default page), whether it is the field
- *   itself or the list just under it (a connection's `edges`, beside `pageInfo`, counted once);
+ *   variable: its value, as the operation is checked when it is about to run with its variables;
+ *   a variable without an integer value: the most a page may hold; no `first`: the default page;
+ *   never more than the most a page may hold), whether it is the field itself or the list just
+ *   under it (a connection's `edges`, beside `pageInfo`, counted once);
  * - any other list field counts its real size when it is known (a host's VMs: the most any host
  *   has; the hosts: how many there are; both bounded by §11's caps), else `assumedListSize` items;
  * - an object counts one value plus what is selected in it; a scalar counts one.
@@ -62,13 +64,24 @@ export type ListSizes = Readonly<Record<string, () => number>>;
 
 export const DEFAULT_ASSUMED_LIST_SIZE = 100;
 
+/** The operation's variables as sent (not yet coerced: anything but an integer is priced at the worst). */
+export type Variables = Readonly<Record<string, unknown>> | null | undefined;
+
+/** A page of `n` items, within what a page may hold. */
+const pageWithin = (n: number, options: CostOptions): number => Math.max(0, Math.min(n, options.pageSize.max));
+
 /** The items a paged field (one that takes `first`) returns at most; null for other fields. */
-function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, options: CostOptions): number | null {
+function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, options: CostOptions, variables: Variables): number | null {
   if (!definition.args.some((a) => a.name === 'first')) return null;
   const first = field.arguments?.find((a) => a.name.value === 'first');
   if (first === undefined || first.value.kind === Kind.NULL) return options.pageSize.default;
-  if (first.value.kind === Kind.INT) return Math.min(Number(first.value.value), options.pageSize.max);
-  return options.pageSize.max; // a variable: the worst it may be
+  if (first.value.kind === Kind.INT) return pageWithin(Number(first.value.value), options);
+  if (first.value.kind === Kind.VARIABLE) {
+    // Checked when the operation is about to run: the page its variable asks for (docs/contract.md §11).
+    const value = variables?.[first.value.name.value];
+    if (typeof value === 'number' && Number.isInteger(value)) return pageWithin(value, options);
+  }
+  return options.pageSize.max; // a variable without a value (or not an integer): the worst it may be
 }
 
 /** The fields one object of a level selects: through inline fragments and spreads, each fragment once. */
@@ -115,6 +128,7 @@ export class CostEstimator {
     private readonly schema: GraphQLSchema,
     private readonly fragments: (name: string) => FragmentDefinitionNode | null | undefined,
     private readonly options: CostOptions,
+    private readonly variables: Variables = null,
   ) {}
 
   /** Estimated values in the response of `selectionSet` for one object of `type`. */
@@ -147,7 +161,7 @@ export class CostEstimator {
       }
       const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[name];
       if (field === undefined) continue; // FieldsOnCorrectTypeRule refuses it
-      const ownPage = pageOf(selection, field, this.options);
+      const ownPage = pageOf(selection, field, this.options, this.variables);
       const isList = isListType(getNullableType(field.type));
       const items = isList ? (ownPage ?? page ?? this.listSize(type, name)) : 1;
       // An object that takes `first` (a connection) hands its page to the list under it.
@@ -174,7 +188,7 @@ export class CostEstimator {
 
 /** The estimated values in the response of the operation `args` would run; null when it has none to run. */
 export function estimateOperationCost(
-  { schema, document, operationName }: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName'>,
+  { schema, document, operationName, variableValues }: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>,
   options: CostOptions,
 ): number | null {
   const operation = getOperationAST(document, operationName);
@@ -183,7 +197,7 @@ export function estimateOperationCost(
   if (root == null) return null;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  return new CostEstimator(schema, (name) => fragments.get(name), options).estimate(operation.selectionSet, root);
+  return new CostEstimator(schema, (name) => fragments.get(name), options, variableValues).estimate(operation.selectionSet, root);
 }
 
 /**
