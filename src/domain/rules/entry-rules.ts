@@ -224,5 +224,6 @@ function sameEntry(a: Migration, b: Migration): boolean {
   );
 }
 
-const sameBlockers = (a: readonly DecisionBlocker[], b: readonly DecisionBlocker[]): boolean =>
-  a.length === b.length && a.every((x, i) => x.code === b[i]?.code && x.hostId === b[i]?.hostId && x.message === b[i]?.message);
+/** Whether two lists of what blocks a decision say the same (`blockedBy` is read by users: §10). Shared lists (evaluate.ts) compare at once. */
+export const sameBlockers = (a: readonly DecisionBlocker[], b: readonly DecisionBlocker[]): boolean =>
+  a === b || (a.length === b.length && a.every((x, i) => x.code === b[i]?.code && x.hostId === b[i]?.hostId && x.message === b[i]?.message));

@@ -6,10 +6,10 @@
  */
 import { statusOnRecovery } from '../evacuation/evacuation-rules.js';
 import { evaluate } from '../evaluate.js';
-import { newEntry, reevaluate, settle, viewOf } from './entry-rules.js';
+import { newEntry, reevaluate, sameBlockers, settle, viewOf } from './entry-rules.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
-import type { DecisionBlocker, Host, Migration, ReportVmStatusesInput, Side, UserError, VmReportInput } from '../model.js';
+import type { Host, Migration, ReportVmStatusesInput, Side, UserError, VmReportInput } from '../model.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import { notHeard, type TableContext } from '../table/table-context.js';
 import type { VmRecord } from '../table/table-state.js';
@@ -227,11 +227,6 @@ function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'so
     verdict.runningOnBoth === entry.runningOnBoth &&
     sameBlockers(verdict.blockedBy, entry.blockedBy)
   );
-}
-
-/** Whether two lists of what blocks a decision say the same (`blockedBy` is read by users: §10). */
-function sameBlockers(a: readonly DecisionBlocker[], b: readonly DecisionBlocker[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.code === b[i]?.code && x.hostId === b[i]?.hostId && x.message === b[i]?.message);
 }
 
 /** The side is known and believed now: set by a fence, or its host responsive. */
