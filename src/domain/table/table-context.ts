@@ -47,4 +47,20 @@ export interface TableContext {
 }
 
 /** A side nothing has been heard from in the current attempt. */
-export const notHeard = (hostId: string | null): Side => ({ hostId, report: null, heardOrder: 0, fenced: false, exitReason: null });
+/**
+ * A side not heard yet, on `hostId` (null: not known). One shared, frozen object per host: every
+ * new attempt and every entry found in a report holds one, and snapshots are immutable. Bounded:
+ * past 50,000 hosts' worth the cache starts over.
+ */
+const notHeardSides = new Map<string, Side>();
+
+export function notHeard(hostId: string | null): Side {
+  const key = hostId ?? '';
+  let side = notHeardSides.get(key);
+  if (side === undefined) {
+    if (notHeardSides.size >= 50_000) notHeardSides.clear();
+    side = Object.freeze({ hostId, report: null, heardOrder: 0, fenced: false, exitReason: null });
+    notHeardSides.set(key, side);
+  }
+  return side;
+}
