@@ -11,6 +11,7 @@
  * decision.
  */
 import { decide, type Decision } from './decision-table.js';
+import { Interned } from './interned.js';
 import type { DecisionBlocker, Side } from './model.js';
 import { DecisionBlockerCode, HostStatus, isResponsive, MigrationState, ReportedVmStatus, VmLocation, VmStatus } from './vocabulary.js';
 
@@ -72,36 +73,21 @@ const CODES = {
  * Blockers and lists of blockers are shared, not built per entry: every entry in flight holds its
  * `blockedBy` (and every snapshot a transition keeps), and most say the same few things about the
  * same hosts. Built anew, they cost about 330 B per entry (the memory benchmark: 100,000 entries).
- * Snapshots are immutable, so sharing is safe. The caches are bounded: past `INTERNED_MAX` they
- * start over (what was shared stays valid; only later ones are built afresh).
+ * Snapshots are immutable, so sharing is safe (interned.ts).
  */
-const INTERNED_MAX = 20_000;
-const internedBlockers = new Map<string, DecisionBlocker>();
-const internedLists = new Map<string, readonly DecisionBlocker[]>();
+const blockers = new Interned<DecisionBlocker>(20_000);
+const blockerLists = new Interned<readonly DecisionBlocker[]>(20_000);
 const NO_BLOCKERS: readonly DecisionBlocker[] = Object.freeze([]);
 
-function blocker(code: DecisionBlockerCode, hostId: string | null, message: string): DecisionBlocker {
-  // The message names the role and the host: it identifies the blocker.
-  let found = internedBlockers.get(message);
-  if (found === undefined || found.code !== code || found.hostId !== hostId) {
-    if (internedBlockers.size >= INTERNED_MAX) internedBlockers.clear();
-    found = Object.freeze({ code, hostId, message });
-    internedBlockers.set(message, found);
-  }
-  return found;
-}
+/** The message names the role and the host: it identifies the blocker. */
+const blocker = (code: DecisionBlockerCode, hostId: string | null, message: string): DecisionBlocker =>
+  blockers.of(message, () => ({ code, hostId, message }), (kept) => kept.code === code && kept.hostId === hostId);
 
 /** The one shared list holding these blockers, in this order. */
 function interned(list: DecisionBlocker[]): readonly DecisionBlocker[] {
   if (list.length === 0) return NO_BLOCKERS;
   const key = list.length === 1 ? (list[0] as DecisionBlocker).message : list.map((b) => b.message).join('\n');
-  let found = internedLists.get(key);
-  if (found === undefined || found.length !== list.length || found.some((b, i) => b !== list[i])) {
-    if (internedLists.size >= INTERNED_MAX) internedLists.clear();
-    found = Object.freeze(list);
-    internedLists.set(key, found);
-  }
-  return found;
+  return blockerLists.of(key, () => list, (kept) => kept.length === list.length && kept.every((b, i) => b === list[i]));
 }
 
 /** What one side holds back: not known, not registered, not trustworthy, not heard. */

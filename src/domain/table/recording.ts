@@ -3,6 +3,7 @@
  * rules write here; the table appends them to its logs and hands them to its listeners once the
  * command is done, so a listener never sees a half-applied command.
  */
+import { Interned } from '../interned.js';
 import type { EngineEvent, HostCommand, Migration, Millis, Transition, VmState } from '../model.js';
 import type { HostRecord, VmRecord } from './table-state.js';
 import { EVENT_SEVERITY, type Cause, type EventType, type HostCommandKind, type HostStatus, type Severity } from '../vocabulary.js';
@@ -11,24 +12,14 @@ import { EVENT_SEVERITY, type Cause, type EventType, type HostCommandKind, type 
  * What transitions keep is shared where it repeats: a VM's state (its status, host and location:
  * a few per host) and the list of hosts a change concerns. The history holds up to
  * `TRANSIT_HISTORY_LIMIT` transitions and events, each with these; built anew they cost about 130 B
- * per transition (the memory benchmark). Both are immutable. Bounded caches: past `INTERNED_MAX`
- * they start over (what was shared stays valid).
+ * per transition (the memory benchmark). Both are immutable (interned.ts).
  */
-const INTERNED_MAX = 50_000;
-const internedStates = new Map<string, VmState>();
-const internedHostLists = new Map<string, readonly string[]>();
+const states = new Interned<VmState>(50_000);
+const hostLists = new Interned<readonly string[]>(50_000);
 const NO_HOSTS: readonly string[] = Object.freeze([]);
 
-export function vmStateOf(vm: VmRecord): VmState {
-  const key = `${vm.status}\u0000${vm.hostId ?? ''}\u0000${vm.location ?? ''}`;
-  let state = internedStates.get(key);
-  if (state === undefined) {
-    if (internedStates.size >= INTERNED_MAX) internedStates.clear();
-    state = Object.freeze({ status: vm.status, hostId: vm.hostId, location: vm.location });
-    internedStates.set(key, state);
-  }
-  return state;
-}
+export const vmStateOf = (vm: VmRecord): VmState =>
+  states.of(`${vm.status}\u0000${vm.hostId ?? ''}\u0000${vm.location ?? ''}`, () => ({ status: vm.status, hostId: vm.hostId, location: vm.location }));
 
 const sameVmState = (a: VmState, b: VmState) => a.status === b.status && a.hostId === b.hostId && a.location === b.location;
 
@@ -36,15 +27,7 @@ const sameVmState = (a: VmState, b: VmState) => a.status === b.status && a.hostI
 function distinctHosts(...hostIds: (string | null | undefined)[]): readonly string[] {
   const named: string[] = [];
   for (const h of hostIds) if (h != null && !named.includes(h)) named.push(h);
-  if (named.length === 0) return NO_HOSTS;
-  const key = named.join('\u0000');
-  let list = internedHostLists.get(key);
-  if (list === undefined) {
-    if (internedHostLists.size >= INTERNED_MAX) internedHostLists.clear();
-    list = Object.freeze(named);
-    internedHostLists.set(key, list);
-  }
-  return list;
+  return named.length === 0 ? NO_HOSTS : hostLists.of(named.join('\u0000'), () => named);
 }
 
 /** An order for a migration's source, as a host agent receives it. */

@@ -2,6 +2,7 @@
  * What the table's rules work on: the state, the settings, and the table-wide order in which
  * reports are heard. The table owns it; the rule modules receive it with each command.
  */
+import { Interned } from '../interned.js';
 import type { EvacuationStore } from '../evacuation/evacuation-store.js';
 import type { Side } from '../model.js';
 import type { SchedulingLimits } from '../scheduling/scheduler.js';
@@ -47,20 +48,11 @@ export interface TableContext {
 }
 
 /** A side nothing has been heard from in the current attempt. */
-/**
- * A side not heard yet, on `hostId` (null: not known). One shared, frozen object per host: every
- * new attempt and every entry found in a report holds one, and snapshots are immutable. Bounded:
- * past 50,000 hosts' worth the cache starts over.
- */
-const notHeardSides = new Map<string, Side>();
+const notHeardSides = new Interned<Side>(50_000);
 
-export function notHeard(hostId: string | null): Side {
-  const key = hostId ?? '';
-  let side = notHeardSides.get(key);
-  if (side === undefined) {
-    if (notHeardSides.size >= 50_000) notHeardSides.clear();
-    side = Object.freeze({ hostId, report: null, heardOrder: 0, fenced: false, exitReason: null });
-    notHeardSides.set(key, side);
-  }
-  return side;
-}
+/**
+ * A side not heard yet, on `hostId` (null: not known). One shared object per host (interned.ts):
+ * every new attempt and every entry found in a report holds one, and snapshots are immutable.
+ */
+export const notHeard = (hostId: string | null): Side =>
+  notHeardSides.of(hostId ?? '', () => ({ hostId, report: null, heardOrder: 0, fenced: false, exitReason: null }));

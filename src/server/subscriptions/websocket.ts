@@ -32,6 +32,7 @@ import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { Interned } from '../../domain/interned.js';
 import { RequestErrorCode, requestError } from '../../schema/errors.js';
 import { bearerToken, type Authenticator } from '../security/authentication.js';
 import type { Principal } from '../security/credentials.js';
@@ -43,15 +44,8 @@ import type { SharedSubscriptions } from './shared-subscription-results.js';
 import type { SubscriptionCounter } from '../security/subscription-caps.js';
 
 /** One error object per refusal text: a GraphQLError captures a stack, costly in a flood of refused subscribes. */
-const refusals = new Map<string, GraphQLError>();
-function refusalError(code: RequestErrorCode, message: string): GraphQLError {
-  let error = refusals.get(message);
-  if (error === undefined) {
-    if (refusals.size >= 10_000) refusals.clear();
-    refusals.set(message, (error = requestError(code, message)));
-  }
-  return error;
-}
+const refusals = new Interned<GraphQLError>(10_000);
+const refusalError = (code: RequestErrorCode, message: string): GraphQLError => refusals.of(message, () => requestError(code, message));
 
 /** Close code of a connection beyond `maxConnectionsPerCredential` (private range; graphql-ws clients retry with backoff). */
 export const TOO_MANY_CONNECTIONS_FOR_CREDENTIAL = 4029;
