@@ -123,9 +123,12 @@ export function hostCapRefusal(ctx: TableContext, hostId: string, max: number): 
   return { code: ErrorCode.TOO_MANY_HOSTS, message: `Transit knows ${ctx.state.hosts.size} hosts, the limit (TRANSIT_MAX_HOSTS): remove one first`, field: 'hostId' };
 }
 
+/** HOST_NOT_FOUND for a command naming `hostId` in `field`. */
+export const unknownHost = (hostId: string, field = 'hostId'): UserError => ({ code: ErrorCode.HOST_NOT_FOUND, message: `host ${hostId} is not known`, field });
+
 /** Why the host may not be removed (HOST_NOT_FOUND, HOST_NOT_EMPTY), or null. */
 export function removeRefusal(ctx: TableContext, hostId: string): UserError | null {
-  if (!ctx.state.hosts.has(hostId)) return { code: ErrorCode.HOST_NOT_FOUND, message: `host ${hostId} is not known`, field: 'hostId' };
+  if (!ctx.state.hosts.has(hostId)) return unknownHost(hostId);
   const vms = ctx.state.vmIdsOnHost(hostId).size;
   const entries = ctx.state.entryVmIdsOfHost(hostId).length;
   if (vms === 0 && entries === 0) return null;

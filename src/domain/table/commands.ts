@@ -34,7 +34,7 @@ import type {
 import { settle } from '../rules/entry-rules.js';
 import { eligibleHostExists } from '../rules/entry-store.js';
 import { abortOverdue, dueDeadlines } from '../rules/deadline-rules.js';
-import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut } from '../rules/host-rules.js';
+import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut, unknownHost } from '../rules/host-rules.js';
 import { cancelPending, enqueue, schedule } from '../rules/queue-rules.js';
 import { applyBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
 import {
@@ -193,7 +193,7 @@ export class TableCommands {
     if (input.destinationHostId != null) {
       const field = 'destinationHostId';
       const destination = this.state.hosts.get(input.destinationHostId);
-      if (destination === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.destinationHostId} is not known`, field);
+      if (destination === undefined) return refused([unknownHost(input.destinationHostId, field)]);
       if (destination.id === source.id) return refusedWith(ErrorCode.SAME_HOST, `VM ${vm.id} already runs on ${source.id}`, field);
       if (destination.status !== HostStatus.UP) return refusedWith(ErrorCode.HOST_NOT_UP, `host ${destination.id} is ${destination.status}`, field);
       if (destination.cluster !== source.cluster) {
@@ -268,7 +268,7 @@ export class TableCommands {
     const errors = validateReportHostStatus(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (host === undefined) return refused([unknownHost(input.hostId)]);
     if (input.status === host.status) return ok(host);
     if (input.status === HostStatus.REBOOTING) {
       return refusedWith(ErrorCode.INVALID_INPUT, 'only a successful fence (reportFenceResult) puts a host into REBOOTING', 'status');
@@ -308,7 +308,7 @@ export class TableCommands {
     const errors = validateEvacuationInput(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (host === undefined) return refused([unknownHost(input.hostId)]);
     const running = this.ctx.evacuations.runningOn(host.id);
     if (running !== undefined) return ok(evacuationOf(this.state, running));
     if (!isResponsive(host.status)) {
@@ -329,7 +329,7 @@ export class TableCommands {
     const errors = validateEvacuationInput(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (host === undefined) return refused([unknownHost(input.hostId)]);
     const running = this.ctx.evacuations.runningOn(host.id);
     const latest = this.ctx.evacuations.latestOn(host.id);
     const failedHolding = latest?.state === EvacuationState.FAILED && latest.holdsHost && host.status === HostStatus.PREPARING_FOR_MAINTENANCE;
@@ -348,7 +348,7 @@ export class TableCommands {
     const errors = validateReportFenceResult(input, this.limits);
     if (errors.length > 0) return refused(errors);
     const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refusedWith(ErrorCode.HOST_NOT_FOUND, `host ${input.hostId} is not known`, 'hostId');
+    if (host === undefined) return refused([unknownHost(input.hostId)]);
     if (host.status !== HostStatus.NON_RESPONSIVE) {
       return refusedWith(ErrorCode.HOST_NOT_NON_RESPONSIVE, `host ${host.id} is ${host.status}; only a NON_RESPONSIVE host is fenced`, 'hostId');
     }
