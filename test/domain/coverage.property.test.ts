@@ -17,12 +17,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DECISION_TABLE } from '../../src/domain/decision-table.js';
-import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition, VmReportInput } from '../../src/domain/model.js';
+import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition } from '../../src/domain/model.js';
 import type { ChangeSet, MigrationTable } from '../../src/domain/table/table.js';
 import {
   Cause,
   DestinationChoice,
-  ExitReason,
   FenceMethod,
   HOST_STATUSES,
   HostStatus,
@@ -34,27 +33,17 @@ import {
   VmStatus,
 } from '../../src/domain/vocabulary.js';
 import type { ManualClock } from '../utils/clock.js';
-import { createTable, HOST_TIMEOUT_MS, MIGRATION_START_TIMEOUT_MS, T0_MS } from '../utils/domain.js';
+import { CLUSTERS, HOSTS, host, MAX_ADVANCE_MS, normalise, reportStep, VMS, vm, type MigrateStep, type ReportStep } from '../utils/random-histories.js';
+import { createTable, MIGRATION_START_TIMEOUT_MS, T0_MS } from '../utils/domain.js';
 
 const RUNS = 500;
 const MAX_THREADS = 20;
-const HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
-const VMS = ['v1', 'v2', 'v3', 'v4'] as const;
-const CLUSTERS = ['c1', 'c2'] as const;
-const MAX_ADVANCE_MS = Math.round(HOST_TIMEOUT_MS * 0.75);
 
 type Role = 'source' | 'destination';
 
 type Step =
-  | { readonly kind: 'migrate'; readonly vmId: string; readonly destination: string | null }
-  | {
-      readonly kind: 'report';
-      readonly hostId: string;
-      readonly items: readonly VmReportInput[];
-      readonly full: boolean;
-      readonly sequence: number | undefined;
-      readonly bootId: string | undefined;
-    }
+  | MigrateStep
+  | ReportStep
   /** A side of the VM's entry (or of its last one, or `fallback`) reports the VM: drives entries to decisions. */
   | { readonly kind: 'side'; readonly vmId: string; readonly role: Role; readonly status: ReportedVmStatus; readonly fallback: string }
   | { readonly kind: 'hostStatus'; readonly hostId: string; readonly status: HostStatus }
@@ -68,33 +57,12 @@ type Step =
   /** The engine restarts: a fresh, empty table, rebuilt from the reports that follow (docs/contract.md §3). */
   | { readonly kind: 'restart' };
 
-const host = fc.constantFrom(...HOSTS);
-const vm = fc.constantFrom(...VMS);
 const role = fc.constantFrom<Role>('source', 'destination');
-const reportItem = fc.record({
-  vmId: vm,
-  status: fc.constantFrom(...REPORTED_VM_STATUSES),
-  progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
-  exitReason: fc.option(fc.constantFrom(...Object.values(ExitReason)), { nil: null }),
-  peerHostId: fc.option(host, { nil: null }),
-});
-/** Absent three times in four. */
-const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 4 });
 const kind = <K extends Step['kind']>(k: K) => fc.constant(k);
 
 /** Any command, uniformly: the noise between and inside the scenarios. */
 const anyStep: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 8,
-    arbitrary: fc.record({
-      kind: kind('report'),
-      hostId: host,
-      items: fc.uniqueArray(reportItem, { maxLength: 3, selector: (i) => i.vmId }),
-      full: fc.boolean(),
-      sequence: sometimes(fc.integer({ min: 0, max: 6 })),
-      bootId: sometimes(fc.constantFrom('boot-1', 'boot-2')),
-    }),
-  },
+  { weight: 8, arbitrary: reportStep },
   { weight: 6, arbitrary: fc.record({ kind: kind('side'), vmId: vm, role, status: fc.constantFrom(...REPORTED_VM_STATUSES), fallback: host }) },
   { weight: 4, arbitrary: fc.record({ kind: kind('migrate'), vmId: vm, destination: fc.option(host, { nil: null, freq: 2 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('hostStatus'), hostId: host, status: fc.constantFrom(...HOST_STATUSES) }) },
@@ -171,18 +139,6 @@ function interleave(threads: readonly Step[][], picks: readonly number[]): Step[
 const history: fc.Arbitrary<Step[]> = fc
   .tuple(fc.array(thread, { minLength: 1, maxLength: MAX_THREADS, size: 'max' }), fc.array(fc.nat({ max: MAX_THREADS }), { maxLength: MAX_THREADS * 6 }))
   .map(([threads, picks]) => interleave(threads, picks));
-
-/** Drops what the input checks would refuse anyway, so most batches are accepted. */
-function normalise(hostId: string, item: VmReportInput): VmReportInput {
-  const migrating = item.status === ReportedVmStatus.MIGRATING_FROM || item.status === ReportedVmStatus.MIGRATING_TO;
-  return {
-    vmId: item.vmId,
-    status: item.status,
-    progress: item.status === ReportedVmStatus.MIGRATING_FROM ? item.progress : null,
-    exitReason: item.status === ReportedVmStatus.DOWN ? item.exitReason : null,
-    peerHostId: migrating && item.peerHostId !== hostId ? item.peerHostId : null,
-  };
-}
 
 /** What one host said about one VM, as this test sent it. */
 interface Said {

@@ -12,12 +12,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DECISION_TABLE, decide } from '../../src/domain/decision-table.js';
-import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition, VmReportInput } from '../../src/domain/model.js';
+import type { EngineEvent, Migration, MigrationAttempt, Outcome, Transition } from '../../src/domain/model.js';
 import type { ChangeSet, MigrationTable } from '../../src/domain/table/table.js';
 import {
   Cause,
   DestinationChoice,
-  ExitReason,
   EvacuationState,
   EventType,
   FenceMethod,
@@ -30,7 +29,8 @@ import {
   VmLocation,
   VmStatus,
 } from '../../src/domain/vocabulary.js';
-import { createTable, HOST_TIMEOUT_MS, MIGRATION_START_TIMEOUT_MS } from '../utils/domain.js';
+import { CLUSTERS, HOSTS, host, MAX_ADVANCE_MS, normalise, reportStep, VMS, vm, type MigrateStep, type ReportStep } from '../utils/random-histories.js';
+import { createTable, MIGRATION_START_TIMEOUT_MS } from '../utils/domain.js';
 
 const RUNS = 500;
 const MAX_STEPS = 60;
@@ -66,10 +66,6 @@ const FOUND: any[] = [
     ],
   ],
 ];
-const HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
-const VMS = ['v1', 'v2', 'v3', 'v4'] as const;
-const CLUSTERS = ['c1', 'c2'] as const;
-const MAX_ADVANCE_MS = Math.round(HOST_TIMEOUT_MS * 0.75);
 const LIMITS = { maxOutgoingPerHost: 1, maxIncomingPerHost: 1, maxPerCluster: 2 };
 const TABLE_SETTINGS = {
   limits: LIMITS,
@@ -79,15 +75,8 @@ const TABLE_SETTINGS = {
 };
 
 type Step =
-  | { readonly kind: 'migrate'; readonly vmId: string; readonly destination: string | null }
-  | {
-      readonly kind: 'report';
-      readonly hostId: string;
-      readonly items: readonly VmReportInput[];
-      readonly full: boolean;
-      readonly sequence: number | undefined;
-      readonly bootId: string | undefined;
-    }
+  | MigrateStep
+  | ReportStep
   /** A side of the VM's entry (or `fallback` when the VM is not migrating) reports the VM: drives entries to decisions. */
   | { readonly kind: 'side'; readonly vmId: string; readonly role: 'source' | 'destination'; readonly status: ReportedVmStatus; readonly fallback: string }
   | { readonly kind: 'hostStatus'; readonly hostId: string; readonly status: HostStatus }
@@ -97,31 +86,10 @@ type Step =
   | { readonly kind: 'evacuate'; readonly hostId: string }
   | { readonly kind: 'cancelEvacuation'; readonly hostId: string };
 
-const host = fc.constantFrom(...HOSTS);
-const vm = fc.constantFrom(...VMS);
-const reportItem = fc.record({
-  vmId: vm,
-  status: fc.constantFrom(...REPORTED_VM_STATUSES),
-  progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
-  exitReason: fc.option(fc.constantFrom(...Object.values(ExitReason)), { nil: null }),
-  peerHostId: fc.option(host, { nil: null }),
-});
-/** Absent three times in four. */
-const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 4 });
 const kind = <K extends Step['kind']>(k: K) => fc.constant(k);
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 8,
-    arbitrary: fc.record({
-      kind: kind('report'),
-      hostId: host,
-      items: fc.uniqueArray(reportItem, { maxLength: 3, selector: (i) => i.vmId }),
-      full: fc.boolean(),
-      sequence: sometimes(fc.integer({ min: 0, max: 6 })),
-      bootId: sometimes(fc.constantFrom('boot-1', 'boot-2')),
-    }),
-  },
+  { weight: 8, arbitrary: reportStep },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -140,18 +108,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: kind('evacuate'), hostId: host }) },
   { weight: 1, arbitrary: fc.record({ kind: kind('cancelEvacuation'), hostId: host }) },
 );
-
-/** Drops what the input checks would refuse anyway, so most batches are accepted. */
-function normalise(hostId: string, item: VmReportInput): VmReportInput {
-  const migrating = item.status === ReportedVmStatus.MIGRATING_FROM || item.status === ReportedVmStatus.MIGRATING_TO;
-  return {
-    vmId: item.vmId,
-    status: item.status,
-    progress: item.status === ReportedVmStatus.MIGRATING_FROM ? item.progress : null,
-    exitReason: item.status === ReportedVmStatus.DOWN ? item.exitReason : null,
-    peerHostId: migrating && item.peerHostId !== hostId ? item.peerHostId : null,
-  };
-}
 
 /** What one host said about one VM, as this test sent it. */
 interface Said {
