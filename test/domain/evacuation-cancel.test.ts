@@ -24,14 +24,7 @@ import {
   VM_2,
   type TestTable,
 } from '../utils/domain.js';
-import { countsOf, evacuate, evacuationNow } from '../utils/evacuation.js';
-
-/** SOURCE runs VM and VM_2; DESTINATION and OTHER are empty, all in one cluster. */
-function fleet(): TestTable {
-  const t = createTable();
-  setupFleet(t.table, { hosts: { [SOURCE]: [VM, VM_2], [DESTINATION]: [], [OTHER]: [] } });
-  return t;
-}
+import { countsOf, evacuate, evacuationFleet, evacuationNow } from '../utils/evacuation.js';
 
 /** An evacuation of SOURCE that FAILED: VM_2 moved, VM could go nowhere. */
 function failedEvacuation(t: TestTable): string {
@@ -45,7 +38,7 @@ function failedEvacuation(t: TestTable): string {
 
 describe('cancelEvacuation', () => {
   it('should end the running evacuation CANCELLED and return the host to UP, letting migrations in flight go on', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     const inFlight = entry(table, VM);
     const before = table.latestSeq;
@@ -66,7 +59,7 @@ describe('cancelEvacuation', () => {
   });
 
   it('should let the host of a FAILED evacuation go back to UP, the evacuation staying FAILED', () => {
-    const t = fleet();
+    const t = evacuationFleet();
     const id = failedEvacuation(t);
     const released = unwrap(t.table.cancelEvacuation({ hostId: SOURCE }));
     expect(released).toMatchObject({ id, state: EvacuationState.FAILED });
@@ -81,7 +74,7 @@ describe('cancelEvacuation', () => {
     ['whose evacuation completed', (t: TestTable) => void evacuate(t.table, OTHER)],
     ['whose evacuation was cancelled', (t: TestTable) => (evacuate(t.table, SOURCE), unwrap(t.table.cancelEvacuation({ hostId: SOURCE })))],
   ])('should refuse a host %s with NOT_EVACUATING, changing nothing', (_what, before) => {
-    const t = fleet();
+    const t = evacuationFleet();
     before(t);
     const host = t.table.host(OTHER)?.status === HostStatus.MAINTENANCE ? OTHER : SOURCE;
     const seen = observe(t.table);
@@ -90,7 +83,7 @@ describe('cancelEvacuation', () => {
   });
 
   it('should leave a host that does not answer as it is, to come back UP (not preparing for maintenance) when it reports', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.NON_RESPONSIVE }));
     expect(unwrap(table.cancelEvacuation({ hostId: SOURCE })).state).toBe(EvacuationState.CANCELLED);
@@ -101,14 +94,14 @@ describe('cancelEvacuation', () => {
   });
 
   it('should refuse an unknown host with HOST_NOT_FOUND', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     expectRefused(table.cancelEvacuation({ hostId: 'host-nowhere' }), ErrorCode.HOST_NOT_FOUND, 'hostId');
   });
 });
 
 describe('reportHostStatus on a host being evacuated', () => {
   it('should cancel the evacuation on UP, as cancelEvacuation does', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.UP }));
     expect(evacuationNow(table, id).state).toBe(EvacuationState.CANCELLED);
@@ -117,14 +110,14 @@ describe('reportHostStatus on a host being evacuated', () => {
   });
 
   it('should refuse MAINTENANCE while it runs: the host goes into maintenance when it runs no VM', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     evacuate(table, SOURCE);
     expectRefused(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.MAINTENANCE }), ErrorCode.INVALID_INPUT, 'status');
     expect(table.host(SOURCE)?.status).toBe(HostStatus.PREPARING_FOR_MAINTENANCE);
   });
 
   it.each([HostStatus.UP, HostStatus.MAINTENANCE])('should let the host of a FAILED evacuation go to %s, the evacuation staying FAILED', (status) => {
-    const t = fleet();
+    const t = evacuationFleet();
     const id = failedEvacuation(t);
     unwrap(t.table.reportHostStatus({ hostId: SOURCE, status }));
     expect(t.table.host(SOURCE)?.status).toBe(status);

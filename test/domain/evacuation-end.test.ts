@@ -26,20 +26,12 @@ import {
   VM,
   VM_2,
   vmOf,
-  type TestTable,
 } from '../utils/domain.js';
-import { countsOf, evacuate, evacuationNow } from '../utils/evacuation.js';
-
-/** SOURCE runs VM and VM_2; DESTINATION and OTHER are empty, all in one cluster. */
-function fleet(): TestTable {
-  const t = createTable();
-  setupFleet(t.table, { hosts: { [SOURCE]: [VM, VM_2], [DESTINATION]: [], [OTHER]: [] } });
-  return t;
-}
+import { countsOf, evacuate, evacuationFleet, evacuationNow } from '../utils/evacuation.js';
 
 describe('an evacuation that completes', () => {
   it('should stay IN_PROGRESS while a VM remains, counting what moved', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM);
     expect(countsOf(evacuationNow(table, id))).toEqual({ state: EvacuationState.IN_PROGRESS, total: 2, moved: 1, remaining: 1, failed: 0 });
@@ -47,7 +39,7 @@ describe('an evacuation that completes', () => {
   });
 
   it('should end COMPLETED once the host runs no VM, the host becoming MAINTENANCE, with EVACUATION_COMPLETED', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM);
     const before = table.latestSeq;
@@ -65,7 +57,7 @@ describe('an evacuation that completes', () => {
   });
 
   it('should complete at once a host that runs no VM', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const done = evacuate(table, OTHER);
     expect(countsOf(done)).toEqual({ state: EvacuationState.COMPLETED, total: 0, moved: 0, remaining: 0, failed: 0 });
     expect(table.host(OTHER)?.status).toBe(HostStatus.MAINTENANCE);
@@ -87,7 +79,7 @@ describe('an evacuation that completes', () => {
   });
 
   it('should complete when a VM went down during its migration, counting it failed', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM);
     confirm(table, SOURCE, VM_2);
@@ -100,7 +92,7 @@ describe('an evacuation that completes', () => {
 
 describe('an evacuation that fails', () => {
   it('should rerun a failed evacuation migration on another host, like any engine-chosen migration', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     const first = entry(table, VM);
     failAttempt(table, VM);
@@ -112,7 +104,7 @@ describe('an evacuation that fails', () => {
   });
 
   it('should end FAILED once nothing is pending or in flight and a VM remains, listing it with its reason', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM_2);
     const m = entry(table, VM);
@@ -130,7 +122,7 @@ describe('an evacuation that fails', () => {
   });
 
   it('should keep the blockers it ended with, whatever happens to the host afterwards', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM_2);
     failAttempt(table, VM);
@@ -142,7 +134,7 @@ describe('an evacuation that fails', () => {
   });
 
   it('should fail a VM whose evacuation migration was cancelled by a user', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM_2);
     const m = entry(table, VM);
@@ -156,7 +148,7 @@ describe('an evacuation that fails', () => {
   });
 
   it('should give a VM whose own migration (to a named host) failed a migration of the evacuation, with an automatic destination', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const named = startMigration(table, VM, DESTINATION);
     const { id } = evacuate(table, SOURCE);
     confirm(table, SOURCE, VM);
@@ -171,7 +163,7 @@ describe('an evacuation that fails', () => {
   });
 
   it('should not count a report of a migration it does not follow', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     unwrap(report(table, SOURCE, [[VM, MIGRATING_FROM, { progress: 50 }]]));
     expect(countsOf(evacuationNow(table, id))).toEqual({ state: EvacuationState.IN_PROGRESS, total: 2, moved: 0, remaining: 2, failed: 0 });

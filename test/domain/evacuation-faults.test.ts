@@ -22,20 +22,12 @@ import {
   VM,
   VM_2,
   vmOf,
-  type TestTable,
 } from '../utils/domain.js';
-import { countsOf, evacuate, evacuationNow, fence, stopResponding } from '../utils/evacuation.js';
-
-/** SOURCE runs VM and VM_2; DESTINATION and OTHER are empty, all in one cluster. */
-function fleet(): TestTable {
-  const t = createTable();
-  setupFleet(t.table, { hosts: { [SOURCE]: [VM, VM_2], [DESTINATION]: [], [OTHER]: [] } });
-  return t;
-}
+import { countsOf, evacuate, evacuationFleet, evacuationNow, fence, stopResponding } from '../utils/evacuation.js';
 
 describe('the evacuated host stops answering', () => {
   it('should wait, saying which VMs it waits on and why, while the host does not answer', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM);
     stopResponding(table, SOURCE);
@@ -45,7 +37,7 @@ describe('the evacuated host stops answering', () => {
   });
 
   it('should time the host out like an UP host, and wait', () => {
-    const { table, clock } = fleet();
+    const { table, clock } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     clock.advance(HOST_TIMEOUT_MS / 2);
     for (const host of [DESTINATION, OTHER]) unwrap(report(table, host, [], { full: true }));
@@ -57,7 +49,7 @@ describe('the evacuated host stops answering', () => {
   });
 
   it('should bring the host back PREPARING_FOR_MAINTENANCE, not UP, when it reports again, and go on', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     stopResponding(table, SOURCE);
     confirm(table, SOURCE, VM); // its next report: it answers again
@@ -69,7 +61,7 @@ describe('the evacuated host stops answering', () => {
   });
 
   it('should not complete while the fenced host reboots, though its VMs are down; it completes once the host reports again', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM);
     stopResponding(table, SOURCE);
@@ -97,7 +89,7 @@ describe('the evacuated host stops answering', () => {
 
 describe('a destination hangs during the evacuation', () => {
   it('should wait on the stalled migration, saying so, and go on after the destination is fenced', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const { id } = evacuate(table, SOURCE);
     succeed(table, VM_2);
     const m = entry(table, VM);

@@ -30,16 +30,9 @@ import {
   vmOf,
   type TestTable,
 } from '../utils/domain.js';
-import { countsOf, evacuate, evacuationNow, stopResponding } from '../utils/evacuation.js';
+import { countsOf, evacuate, evacuationFleet, evacuationNow, stopResponding } from '../utils/evacuation.js';
 
 const VM_3 = 'vm-3';
-
-/** SOURCE runs VM and VM_2; DESTINATION and OTHER are empty, all in one cluster. */
-function fleet(): TestTable {
-  const t = createTable();
-  setupFleet(t.table, { hosts: { [SOURCE]: [VM, VM_2], [DESTINATION]: [], [OTHER]: [] } });
-  return t;
-}
 
 describe('PREPARING_FOR_MAINTENANCE', () => {
   it('should never be chosen as a destination, and refuse to be named one with HOST_NOT_UP', () => {
@@ -54,7 +47,7 @@ describe('PREPARING_FOR_MAINTENANCE', () => {
   });
 
   it('should trust the reports of a host preparing for maintenance like those of an UP host', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     evacuate(table, SOURCE);
     const m = entry(table, VM);
     // The source is PREPARING_FOR_MAINTENANCE: its reports decide, with the destination's.
@@ -64,7 +57,7 @@ describe('PREPARING_FOR_MAINTENANCE', () => {
   });
 
   it('should refuse PREPARING_FOR_MAINTENANCE through reportHostStatus: only evacuateHost moves the VMs away', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     expectRefused(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.PREPARING_FOR_MAINTENANCE }), ErrorCode.INVALID_INPUT, 'status');
     expect(table.host(SOURCE)?.status).toBe(HostStatus.UP);
   });
@@ -72,7 +65,7 @@ describe('PREPARING_FOR_MAINTENANCE', () => {
 
 describe('evacuateHost', () => {
   it('should make the host PREPARING_FOR_MAINTENANCE and give every VM UP on it a migration with an automatic destination', () => {
-    const { table, published } = fleet();
+    const { table, published } = evacuationFleet();
     const before = table.latestSeq;
     const evacuation = evacuate(table, SOURCE);
 
@@ -99,7 +92,7 @@ describe('evacuateHost', () => {
   });
 
   it('should start from a host in MAINTENANCE and from one preparing for it after a failed evacuation', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     unwrap(table.reportHostStatus({ hostId: SOURCE, status: HostStatus.MAINTENANCE }));
     const evacuation = evacuate(table, SOURCE);
     expect(evacuation.state).toBe(EvacuationState.IN_PROGRESS);
@@ -110,7 +103,7 @@ describe('evacuateHost', () => {
     ['NON_RESPONSIVE', (t: TestTable) => stopResponding(t.table, SOURCE)],
     ['REBOOTING', (t: TestTable) => (stopResponding(t.table, SOURCE), unwrap(t.table.reportFenceResult({ hostId: SOURCE, succeeded: true, method: 'MANUAL' })))],
   ] as const)('should refuse a %s host with HOST_NOT_UP, changing nothing', (_status, put) => {
-    const t = fleet();
+    const t = evacuationFleet();
     put(t);
     const seen = observe(t.table);
     expectRefused(t.table.evacuateHost({ hostId: SOURCE }), ErrorCode.HOST_NOT_UP, 'hostId');
@@ -119,13 +112,13 @@ describe('evacuateHost', () => {
   });
 
   it('should refuse an unknown host with HOST_NOT_FOUND and a malformed id with INVALID_INPUT', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     expectRefused(table.evacuateHost({ hostId: 'host-nowhere' }), ErrorCode.HOST_NOT_FOUND, 'hostId');
     expectRefused(table.evacuateHost({ hostId: 'has space' }), ErrorCode.INVALID_INPUT, 'hostId');
   });
 
   it('should return the running evacuation, unchanged, when asked again while it runs', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const first = evacuate(table, SOURCE);
     const seen = observe(table);
     const again = evacuate(table, SOURCE);
@@ -146,7 +139,7 @@ describe('evacuateHost', () => {
   });
 
   it('should take in the migrations already leaving the host, and give the others theirs', () => {
-    const { table } = fleet();
+    const { table } = evacuationFleet();
     const leaving = startMigration(table, VM, OTHER); // a user's, to a named destination
     confirm(table, SOURCE, VM);
     const evacuation = evacuate(table, SOURCE);

@@ -2,7 +2,14 @@
 import { FenceMethod, HostStatus } from '../../src/domain/vocabulary.js';
 import type { Evacuation } from '../../src/domain/model.js';
 import type { MigrationTable } from '../../src/domain/table/table.js';
-import { unwrap } from './domain.js';
+import { createTable, DESTINATION, OTHER, setupFleet, SOURCE, unwrap, VM, VM_2, type TestTable } from './domain.js';
+
+/** The evacuation tests' fleet: SOURCE runs VM and VM_2; DESTINATION and OTHER are empty, all in one cluster. */
+export function evacuationFleet(): TestTable {
+  const t = createTable();
+  setupFleet(t.table, { hosts: { [SOURCE]: [VM, VM_2], [DESTINATION]: [], [OTHER]: [] } });
+  return t;
+}
 
 /** Starts (or reads back) the host's evacuation; fails the test if refused. */
 export const evacuate = (table: MigrationTable, hostId: string): Evacuation => unwrap(table.evacuateHost({ hostId }));
