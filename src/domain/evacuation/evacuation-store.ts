@@ -7,6 +7,7 @@
  * Ended evacuations are kept up to the history limit, oldest evicted first; a running one is never
  * evicted (a host has at most one).
  */
+import { lowerBound } from '../table/ordinal-set.js';
 import type { EvacuationBlocker, Millis } from '../model.js';
 import { EvacuationState } from '../vocabulary.js';
 
@@ -59,18 +60,6 @@ export interface EvacuationView {
   newestFirst(filter: { hostId?: string | null; state?: EvacuationState | null }, beforeOrdinal: number | null, first: number): { items: EvacuationRecord[]; hasNextPage: boolean };
   countsByState(): Map<EvacuationState, number>;
   checkIndexes(): string[];
-}
-
-/** Index of the first element of `sorted` that is >= `value`. */
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class EvacuationStore implements EvacuationView {

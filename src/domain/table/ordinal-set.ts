@@ -11,7 +11,7 @@
 const CHUNK = 512;
 
 /** Index of the first element of `sorted` that is >= `value` (its length when none). */
-function lowerBound(sorted: readonly number[], value: number): number {
+export function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
