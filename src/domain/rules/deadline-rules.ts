@@ -10,13 +10,13 @@
  * the source has let the VM go (its report is DOWN: nothing is left to abort), or once an abort or a
  * cancel was ordered.
  */
-import { isTrusted } from '../evaluate.js';
 import { messages } from '../messages.js';
-import type { Migration, Millis, Side } from '../model.js';
+import type { Migration, Millis } from '../model.js';
 import type { Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
 import { Cause, EventType, HostCommandKind, ReportedVmStatus } from '../vocabulary.js';
 import { settle } from './entry-rules.js';
+import { isTrustedNow } from './entry-store.js';
 
 /** Memory counted for a VM whose size is unknown or smaller (as Nova). */
 export const MIN_COMPLETION_GIB = 2;
@@ -83,6 +83,5 @@ function deadlineOf(ctx: TableContext, entry: Migration, now: Millis): Pick<DueD
 
 /** A side not known, or whose host is neither responsive nor fenced: nothing is decided, no deadline fires. */
 function isFrozen(ctx: TableContext, entry: Migration): boolean {
-  const frozen = (side: Side) => side.hostId === null || !isTrusted(side, ctx.state.hosts.get(side.hostId)?.status ?? null);
-  return frozen(entry.source) || frozen(entry.destination);
+  return !isTrustedNow(ctx, entry.source) || !isTrustedNow(ctx, entry.destination);
 }

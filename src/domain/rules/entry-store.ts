@@ -2,8 +2,8 @@
  * What the entry rules and the queue rules share, below both: how an entry is seen by the
  * decision rules, how its evaluation is written into it, and how a snapshot is stored with its VM.
  */
-import { evaluate, type EntryView, type Evaluation } from '../evaluate.js';
-import type { Migration, Millis } from '../model.js';
+import { evaluate, isTrusted, type EntryView, type Evaluation } from '../evaluate.js';
+import type { Migration, Millis, Side } from '../model.js';
 import { isEligible } from '../scheduling/placement.js';
 import { vmStateOf, type Recording } from '../table/recording.js';
 import type { TableContext } from '../table/table-context.js';
@@ -14,6 +14,9 @@ import { DestinationChoice, VmLocation, VmStatus, type Cause, type HostStatus } 
 function statusOf(ctx: TableContext, id: string | null): HostStatus | null {
   return id === null ? null : (ctx.state.hosts.get(id)?.status ?? null);
 }
+
+/** The side is known and believed now: set by a fence, or its host responsive (§2, as `evaluate` judges it). */
+export const isTrustedNow = (ctx: TableContext, side: Side): boolean => side.hostId !== null && isTrusted(side, statusOf(ctx, side.hostId));
 
 /** The entry as the decision rules see it now: its sides, their hosts' status, and the clock. */
 export function viewOf(ctx: TableContext, entry: Migration, now: Millis): EntryView {

@@ -7,6 +7,7 @@
 import { statusOnRecovery } from '../evacuation/evacuation-rules.js';
 import { evaluate } from '../evaluate.js';
 import { newEntry, reevaluate, sameBlockers, settle, viewOf } from './entry-rules.js';
+import { isTrustedNow } from './entry-store.js';
 import { addHost, restoreUnknown, setHostStatus } from './host-rules.js';
 import { isNormalExit, messages } from '../messages.js';
 import type { Host, Migration, ReportVmStatusesInput, Side, UserError, VmReportInput } from '../model.js';
@@ -214,7 +215,7 @@ function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'so
   // side fenced) and no start timeout was due: if that still holds, the verdict is the same one.
   // The reporting side is trusted: its host has just been heard (and set UP if it was not).
   const other = role === 'source' ? entry.destination : entry.source;
-  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && trustedNow(ctx, other)) {
+  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && isTrustedNow(ctx, other)) {
     return true;
   }
   const verdict = evaluate(viewOf(ctx, entry, rec.now));
@@ -227,14 +228,6 @@ function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'so
     verdict.runningOnBoth === entry.runningOnBoth &&
     sameBlockers(verdict.blockedBy, entry.blockedBy)
   );
-}
-
-/** The side is known and believed now: set by a fence, or its host responsive. */
-function trustedNow(ctx: TableContext, side: Side): boolean {
-  if (side.hostId === null) return false;
-  if (side.fenced) return true;
-  const host = ctx.state.hosts.get(side.hostId);
-  return host !== undefined && isResponsive(host.status);
 }
 
 /** The seed's second way into the table: a host reports a migration Transit does not know of. */
