@@ -78,11 +78,39 @@ export function vmCapRefusal(ctx: TableContext, input: ReportVmStatusesInput, ma
   };
 }
 
-/** Applies an accepted batch: the host is heard (and back UP if it was not), then each report. */
-export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput): Host {
+/**
+ * The batch repeats the host's last one that changed nothing, and nothing it depends on has changed
+ * since (`QuietBatches`): applying it would change nothing again, so none of its VMs need be read.
+ * `fingerprint`: `batchFingerprint(input)`.
+ */
+export function repeatsQuietBatch(ctx: TableContext, input: ReportVmStatusesInput, fingerprint: string): boolean {
+  const host = ctx.state.hosts.get(input.hostId);
+  if (host === undefined || isRecovering(host) || (input.bootId != null && input.bootId !== host.bootId)) return false;
+  return ctx.state.quietBatches.repeats(input.hostId, fingerprint);
+}
+
+const isRecovering = (host: Host) => host.status === HostStatus.NON_RESPONSIVE || host.status === HostStatus.REBOOTING;
+
+/**
+ * An item that changes nothing and would change nothing again while its VM stays as it is: an UP
+ * of a VM already UP on the host, in no migration, at the memory it has.
+ */
+function isQuietUp(ctx: TableContext, hostId: string, item: VmReportInput): boolean {
+  if (item.status !== ReportedVmStatus.UP) return false;
+  const vm = ctx.state.vms.get(item.vmId);
+  return vm !== undefined && vm.hostId === hostId && vm.status === VmStatus.UP && vm.migrationId === null && (item.memoryMiB == null || item.memoryMiB === vm.memoryMiB);
+}
+
+/**
+ * Applies an accepted batch: the host is heard (and back UP if it was not), then each report.
+ * `fingerprint` (`batchFingerprint(input)`): a batch that repeats the host's last quiet one only
+ * marks the host heard; a batch found quiet is remembered as such.
+ */
+export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput, fingerprint: string): Host {
   const hostId = input.hostId;
+  const repeated = repeatsQuietBatch(ctx, input, fingerprint);
   const host = ctx.state.hosts.get(hostId) ?? addHost(ctx, rec, hostId, input.cluster ?? DEFAULT_CLUSTER, Cause.HOST_REPORT);
-  const recovering = host.status === HostStatus.NON_RESPONSIVE || host.status === HostStatus.REBOOTING;
+  const recovering = isRecovering(host);
   const bootChanged = input.bootId != null && input.bootId !== host.bootId;
   ctx.state.putHost({
     ...host,
@@ -95,10 +123,14 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
   });
   // Back as the operator left it: UP, or PREPARING_FOR_MAINTENANCE while an evacuation holds it (§9).
   if (recovering) setHostStatus(ctx, rec, hostId, statusOnRecovery(ctx, hostId), Cause.HOST_RECOVERED);
+  if (repeated) return ctx.state.hosts.get(hostId) as Host;
 
+  // Quiet so far: every item an UP that changes nothing (checked before it applies).
+  let quiet = !recovering && !bootChanged;
   const listed = new Set<string>();
   for (const item of input.vms) {
     listed.add(item.vmId);
+    quiet &&= isQuietUp(ctx, hostId, item);
     applyReport(ctx, rec, hostId, item);
   }
   if (input.full === true) {
@@ -108,7 +140,9 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     for (const vmId of ctx.state.vmIdsOnHost(hostId)) if (!listed.has(vmId)) missing.add(vmId);
     for (const vmId of ctx.state.entryVmIdsOfHost(hostId)) if (!listed.has(vmId)) missing.add(vmId);
     for (const vmId of missing) applyReport(ctx, rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
+    quiet &&= missing.size === 0;
   }
+  if (quiet) ctx.state.quietBatches.remember(hostId, fingerprint);
   if (recovering) {
     // VMs the host did not mention run as before it stopped answering.
     for (const vmId of [...ctx.state.vmIdsOnHost(hostId)]) restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_RECOVERED);

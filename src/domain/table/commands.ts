@@ -36,7 +36,8 @@ import { eligibleHostExists } from '../rules/entry-store.js';
 import { abortOverdue, dueDeadlines } from '../rules/deadline-rules.js';
 import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut, unknownHost } from '../rules/host-rules.js';
 import { cancelPending, enqueue, schedule } from '../rules/queue-rules.js';
-import { applyBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
+import { batchFingerprint } from '../rules/batch-fingerprint.js';
+import { applyBatch, repeatsQuietBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
   validateEvacuationInput,
@@ -254,13 +255,17 @@ export class TableCommands {
       this.ctx.reportCounts.outOfOrder += reports;
       return refused([stale]);
     }
-    const beyond = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ?? vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost);
+    // A repeat of the host's last quiet batch adds no VM: the cap need not count them.
+    const fingerprint = batchFingerprint(input);
+    const beyond =
+      hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ??
+      (repeatsQuietBatch(this.ctx, input, fingerprint) ? null : vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost));
     if (beyond !== null) {
       this.ctx.reportCounts.invalid += reports;
       return refused([beyond]);
     }
     this.ctx.reportCounts.inAcceptedBatches += reports;
-    return this.run(actor, (rec) => ok(applyBatch(this.ctx, rec, input)));
+    return this.run(actor, (rec) => ok(applyBatch(this.ctx, rec, input, fingerprint)));
   }
 
   reportHostStatus(input: ReportHostStatusInput, actor: string = OPEN_ACTOR): Outcome<Host> {

@@ -7,6 +7,7 @@
  */
 import type { Host, Migration, Millis, Vm } from '../model.js';
 import { OrdinalSet } from './ordinal-set.js';
+import { QuietBatches } from './quiet-batches.js';
 import { HostStatus, MigrationState, VmStatus, type VmLocation } from '../vocabulary.js';
 
 /** A VM as stored: the readable fields plus what the table needs to restore it. */
@@ -154,6 +155,8 @@ export class TableState implements TableView {
   private readonly unconfirmedSet = new Set<string>();
   /** Pending migrations by VM id. */
   private readonly pendingMap = new Map<string, Migration>();
+  /** Hosts whose last batch may be skipped when repeated; forgotten on every change it depends on. */
+  readonly quietBatches: QuietBatches;
   /** Attempts in flight per host: leaving it, heading to it, and heading to it from an unknown source. */
   private readonly outgoingCount = new Map<string, number>();
   private readonly incomingCount = new Map<string, number>();
@@ -178,11 +181,17 @@ export class TableState implements TableView {
   private vmOrdinal = 0;
   private migrationOrdinal = 0;
 
-  /** `clock`: when a VM's retention starts (docs/contract.md §11); the engine's clock. */
+  /**
+   * `clock`: when a VM's retention starts (docs/contract.md §11); the engine's clock.
+   * `skipQuietRepeats`: see `TableOptions`.
+   */
   constructor(
     private readonly migrationHistoryLimit: number,
     private readonly clock: () => Millis = () => 0,
-  ) {}
+    skipQuietRepeats = true,
+  ) {
+    this.quietBatches = new QuietBatches(skipQuietRepeats);
+  }
 
   get hosts(): ReadonlyMap<string, HostRecord> {
     return this.hostMap;
@@ -220,7 +229,10 @@ export class TableState implements TableView {
 
   putHost(host: HostRecord): void {
     const previous = this.hosts.get(host.id);
-    if (previous === undefined || previous.status !== host.status || previous.cluster !== host.cluster) this.schedulerDue = true;
+    if (previous === undefined || previous.status !== host.status || previous.cluster !== host.cluster) {
+      this.schedulerDue = true;
+      this.quietBatches.forget(host.id);
+    }
     if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
     this.hostMap.set(host.id, host);
     addTo(this.hostsByCluster, host.cluster, host.id);
@@ -232,6 +244,7 @@ export class TableState implements TableView {
     if (host === undefined) return;
     this.hostMap.delete(hostId);
     removeFrom(this.hostsByCluster, host.cluster, hostId);
+    this.quietBatches.forget(hostId);
   }
 
   hostIdsInCluster(cluster: string): Iterable<string> {
@@ -303,6 +316,8 @@ export class TableState implements TableView {
 
   updateVm(vm: VmRecord, next: Partial<Omit<VmRecord, 'id' | 'ordinal'>>): void {
     if (this.pendingMap.has(vm.id)) this.schedulerDue = true; // a pending migration's VM changed: it may have to end
+    this.quietBatches.forget(vm.hostId);
+    this.quietBatches.forget(next.hostId);
     if (next.status !== undefined && next.status !== vm.status) {
       removeFrom(this.vmsByStatus, vm.status, vm.ordinal);
       addOrdinal(this.vmsByStatus, next.status, vm.ordinal);
@@ -411,6 +426,7 @@ export class TableState implements TableView {
     this.migrationMap.set(next.id, next);
     this.reindexMigration(previous, next);
     const before = inFlight?.id === next.id ? inFlight : undefined;
+    for (const hostId of [inFlight?.source.hostId, inFlight?.destination.hostId, next.source.hostId, next.destination.hostId]) this.quietBatches.forget(hostId);
     for (const hostId of [before?.source.hostId, before?.destination.hostId]) {
       if (hostId != null && hostId !== next.source.hostId && hostId !== next.destination.hostId) removeFrom(this.entriesByHost, hostId, next.vmId);
     }
@@ -456,7 +472,10 @@ export class TableState implements TableView {
     this.countAttempt(inFlight, -1);
     this.entryMap.delete(m.vmId);
     this.unconfirmedSet.delete(m.vmId);
-    for (const hostId of [inFlight.source.hostId, inFlight.destination.hostId]) if (hostId !== null) removeFrom(this.entriesByHost, hostId, m.vmId);
+    for (const hostId of [inFlight.source.hostId, inFlight.destination.hostId]) {
+      if (hostId !== null) removeFrom(this.entriesByHost, hostId, m.vmId);
+      this.quietBatches.forget(hostId);
+    }
   }
 
   entryVmIdsOfHost(hostId: string): readonly string[] {

@@ -61,6 +61,11 @@ export interface TableOptions {
   readonly onListenerError?: (error: unknown) => void;
   /** Told once when a rule fails part-way and the table fails stop (the server restarts the engine). */
   readonly onFailure?: (error: TableFailedError) => void;
+  /**
+   * Whether a batch that repeats its host's last quiet one is skipped (`QuietBatches`); default
+   * true. Off, every batch is applied item by item: the differential test compares the two.
+   */
+  readonly skipQuietRepeats?: boolean;
   /** Tests only: sees every recorded step of a command and may throw (see `commands.ts`). */
   readonly faultInjection?: (step: Transition | EngineEvent) => void;
 }
@@ -89,7 +94,7 @@ export class MigrationTable extends TableReader {
   private readonly publisher: ChangePublisher;
 
   constructor(options: TableOptions) {
-    const state = new TableState(options.historyLimit, options.clock);
+    const state = new TableState(options.historyLimit, options.clock, options.skipQuietRepeats ?? true);
     const transitions = new BoundedLog<Transition>(options.historyLimit);
     const events = new BoundedLog<EngineEvent>(options.historyLimit);
     const reportCounts: ReportCounts = { inAcceptedBatches: 0, ignored: 0, outOfOrder: 0, invalid: 0 };
