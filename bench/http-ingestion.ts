@@ -31,6 +31,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 30_000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 8_000);
 const SATURATE_MS = Number(process.env.BENCH_SATURATE_MS ?? 10_000);
 const CONCURRENCY = 16;
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
 const P99_TARGET_MS = 50;
 const CPU_TARGET = 1.25;
 type Kind = 'transit' | 'yoga-jit' | 'yoga' | 'echo';
@@ -52,7 +54,8 @@ const loadNow = () => os.loadavg()[0] as number;
 
 async function measure(kind: ServerKind): Promise<Measured> {
   const loadFrom = loadNow();
-  const server = await startServer(kind, kind === 'transit' ? TRANSIT_ENV : {});
+  // The server on one core, the load generator on the other (processes.ts, `Cpu`).
+  const server = await startServer(kind, kind === 'transit' ? TRANSIT_ENV : {}, undefined, SERVER_CPU);
   try {
     const job: HttpLoadJob = {
       url: `http://127.0.0.1:${server.port}/graphql`,
@@ -68,6 +71,7 @@ async function measure(kind: ServerKind): Promise<Measured> {
     let chain: Promise<unknown> = Promise.resolve();
     let open: Promise<ServerStats> | null = null;
     const load = await runWorker<HttpLoadJob, HttpLoadResult>('http-load.ts', job, 10 * 60_000, {
+      cpu: LOAD_CPU,
       onPhase: (phase) => {
         if (phase === 'measure') chain = chain.then(() => server.stats());
         if (phase === 'saturate') chain = open = chain.then(() => server.stats());

@@ -4,6 +4,7 @@
  * bounded: it is killed when the benchmark ends, however it ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerStats } from './servers.js';
 
@@ -13,8 +14,18 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-function start(script: string, args: readonly string[], env: Record<string, string>, nodeFlags: readonly string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `${here}${script}`, ...args], {
+/**
+ * Which CPU a child runs on, when the benchmark pins it (`BENCH_PIN=0` turns pinning off). On a
+ * 2-core machine the server under test and its load generator otherwise take turns on both cores
+ * and disturb each other's caches: CPU per request then varied by ±25 % between identical runs.
+ */
+export type Cpu = number | null;
+const pinning = process.env.BENCH_PIN !== '0' && os.availableParallelism() >= 2;
+
+function start(script: string, args: readonly string[], env: Record<string, string>, nodeFlags: readonly string[] = [], cpu: Cpu = null): ChildProcess {
+  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', `${here}${script}`, ...args];
+  const pinned = pinning && cpu !== null ? ['taskset', '-c', String(cpu), ...command] : command;
+  const child = spawn(pinned[0] as string, pinned.slice(1), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
@@ -55,9 +66,9 @@ export interface ServerProcess {
  * Starts a server of `bench/support/servers.ts` in its own process; resolves once it listens.
  * `BENCH_SERVER_FLAGS` adds Node flags to it, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile.
  */
-export async function startServer(kind: ServerKind, env: Record<string, string> = {}, startTimeoutMs = 120_000): Promise<ServerProcess> {
+export async function startServer(kind: ServerKind, env: Record<string, string> = {}, startTimeoutMs = 120_000, cpu: Cpu = null): Promise<ServerProcess> {
   const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const child = start('servers.ts', [kind], env, flags);
+  const child = start('servers.ts', [kind], env, flags, cpu);
   const { port } = await nextMessage<{ port: number }>(child, 'ready', startTimeoutMs);
   return {
     kind,
@@ -87,9 +98,9 @@ export async function runWorker<Job, Result>(
   script: string,
   job: Job,
   timeoutMs: number,
-  { nodeFlags = [], onPhase = () => undefined }: { nodeFlags?: readonly string[]; onPhase?: (phase: string) => void } = {},
+  { nodeFlags = [], onPhase = () => undefined, cpu = null }: { nodeFlags?: readonly string[]; onPhase?: (phase: string) => void; cpu?: Cpu } = {},
 ): Promise<Result> {
-  const child = start(script, [], {}, nodeFlags);
+  const child = start(script, [], {}, nodeFlags, cpu);
   child.on('message', (message: { phase?: string }) => {
     if (typeof message.phase === 'string') onPhase(message.phase);
   });

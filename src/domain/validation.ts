@@ -106,7 +106,11 @@ export function validateReportFenceResult(input: ReportFenceResultInput, limits:
   ]);
 }
 
-export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: InputLimits): UserError[] {
+/**
+ * The batch's own fields and the size of its list, not its VMs: all that a repeat of a batch
+ * accepted before needs checked again (its VMs are the ones already checked).
+ */
+export function validateBatchHeader(input: ReportVmStatusesInput, limits: InputLimits): UserError[] {
   const errors = present([
     checkId(input.hostId, 'hostId', limits, 'hostId'),
     checkOptionalId(input.bootId, 'bootId', limits, 'bootId'),
@@ -119,6 +123,12 @@ export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: I
   if (input.vms.length > limits.maxBatchSize) {
     return [...errors, invalid('vms', `a batch holds at most ${limits.maxBatchSize} VMs, got ${input.vms.length}`)];
   }
+  return errors;
+}
+
+export function validateReportVmStatuses(input: ReportVmStatusesInput, limits: InputLimits): UserError[] {
+  const errors = validateBatchHeader(input, limits);
+  if (!Array.isArray(input.vms) || input.vms.length > limits.maxBatchSize) return errors;
   const seen = new Set<string>();
   // Field names (`vms.3.progress`) are written only for a refusal: a thousand valid VMs build none.
   const field = (i: number, name: string) => `vms.${i}.${name}`;

@@ -30,7 +30,7 @@ function overWs(url: string, query: string): Promise<{ codes: unknown[]; data: u
 }
 
 const estimate = (query: string) =>
-  estimateOperationCost({ schema, document: parse(query) }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE });
+  estimateOperationCost({ schema, document: parse(query) }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE })?.cost;
 
 describe('query limits', () => {
   it.each([
@@ -47,11 +47,21 @@ describe('query limits', () => {
   it('should price a page asked for by a variable at the page its value asks for, and at the largest page when it has no integer value', () => {
     const query = 'query ($n: Int) { vms(first: $n) { edges { node { id } } } }';
     const withVariables = (variableValues: Record<string, unknown>) =>
-      estimateOperationCost({ schema, document: parse(query), variableValues }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE });
+      estimateOperationCost({ schema, document: parse(query), variableValues }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE })?.cost;
     expect(withVariables({ n: 10 })).toBe(31); // as `first: 10`
     expect(withVariables({ n: 5_000 })).toBe(3_001); // never more than a page may hold (the resolver refuses it)
     expect(withVariables({ n: 'ten' })).toBe(3_001);
     expect(withVariables({})).toBe(3_001);
+  });
+
+  it.each([
+    ['{ engine { cursor } }', {}, true],
+    ['{ hosts { id } }', {}, true], // the list's assumed size
+    ['{ hosts { id } }', { 'Query.hosts': () => 3 }, false], // the list's size as it is now
+    ['query ($n: Int) { vms(first: $n) { edges { node { id } } } }', {}, false],
+  ])('should say whether the estimate of %s (list sizes read: %o) holds for every request of the document', (query, listSizes, same) => {
+    const estimated = estimateOperationCost({ schema, document: parse(query), variableValues: { n: 10 } }, { maxCost: 0, pageSize: PAGE_SIZE, assumedListSize: DEFAULT_ASSUMED_LIST_SIZE, listSizes });
+    expect(estimated?.sameForEveryRequest).toBe(same);
   });
 
   it('should count a fragment spread twice in one selection once, as execution does (issue 12, item 1)', () => {

@@ -83,7 +83,8 @@ export function vmCapRefusal(ctx: TableContext, input: ReportVmStatusesInput, ma
  * since (`QuietBatches`): applying it would change nothing again, so none of its VMs need be read.
  * `fingerprint`: `batchFingerprint(input)`.
  */
-export function repeatsQuietBatch(ctx: TableContext, input: ReportVmStatusesInput, fingerprint: string): boolean {
+export function repeatsQuietBatch(ctx: TableContext, input: ReportVmStatusesInput, fingerprint: string | null): boolean {
+  if (fingerprint === null) return false;
   const host = ctx.state.hosts.get(input.hostId);
   if (host === undefined || isRecovering(host) || (input.bootId != null && input.bootId !== host.bootId)) return false;
   return ctx.state.quietBatches.repeats(input.hostId, fingerprint);
@@ -106,7 +107,7 @@ function isQuietUp(ctx: TableContext, hostId: string, item: VmReportInput): bool
  * `fingerprint` (`batchFingerprint(input)`): a batch that repeats the host's last quiet one only
  * marks the host heard; a batch found quiet is remembered as such.
  */
-export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput, fingerprint: string): Host {
+export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmStatusesInput, fingerprint: string | null): Host {
   const hostId = input.hostId;
   const repeated = repeatsQuietBatch(ctx, input, fingerprint);
   const host = ctx.state.hosts.get(hostId) ?? addHost(ctx, rec, hostId, input.cluster ?? DEFAULT_CLUSTER, Cause.HOST_REPORT);
@@ -142,7 +143,7 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
     for (const vmId of missing) applyReport(ctx, rec, hostId, { vmId, status: ReportedVmStatus.DOWN });
     quiet &&= missing.size === 0;
   }
-  if (quiet) ctx.state.quietBatches.remember(hostId, fingerprint);
+  if (quiet && fingerprint !== null) ctx.state.quietBatches.remember(hostId, fingerprint);
   if (recovering) {
     // VMs the host did not mention run as before it stopped answering.
     for (const vmId of [...ctx.state.vmIdsOnHost(hostId)]) restoreUnknown(ctx, rec, vmId, hostId, Cause.HOST_RECOVERED);

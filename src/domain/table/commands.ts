@@ -46,6 +46,7 @@ import {
   validateRemoveHost,
   validateReportFenceResult,
   validateReportHostStatus,
+  validateBatchHeader,
   validateReportVmStatuses,
   type InputLimits,
 } from '../validation.js';
@@ -240,7 +241,11 @@ export class TableCommands {
   reportVmStatuses(input: ReportVmStatusesInput, actor: string = OPEN_ACTOR): Outcome<Host> {
     this.assertWorking();
     const reports = Array.isArray(input.vms) ? input.vms.length : 0;
-    const errors = validateReportVmStatuses(input, this.limits);
+    // A repeat of the host's last quiet batch (`QuietBatches`) changes nothing: its VMs were checked
+    // when it first came and it adds none, so neither the input checks nor the cap read them again.
+    const fingerprint = batchFingerprint(input);
+    const repeated = fingerprint !== null && repeatsQuietBatch(this.ctx, input, fingerprint);
+    const errors = repeated ? validateBatchHeader(input, this.limits) : validateReportVmStatuses(input, this.limits);
     if (errors.length > 0) {
       this.ctx.reportCounts.invalid += reports;
       return refused(errors);
@@ -255,11 +260,7 @@ export class TableCommands {
       this.ctx.reportCounts.outOfOrder += reports;
       return refused([stale]);
     }
-    // A repeat of the host's last quiet batch adds no VM: the cap need not count them.
-    const fingerprint = batchFingerprint(input);
-    const beyond =
-      hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ??
-      (repeatsQuietBatch(this.ctx, input, fingerprint) ? null : vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost));
+    const beyond = hostCapRefusal(this.ctx, input.hostId, this.settings.bounds.maxHosts) ?? (repeated ? null : vmCapRefusal(this.ctx, input, this.settings.bounds.maxVmsPerHost));
     if (beyond !== null) {
       this.ctx.reportCounts.invalid += reports;
       return refused([beyond]);

@@ -26,6 +26,7 @@ import {
   getNamedType,
   getNullableType,
   getOperationAST,
+  type DocumentNode,
   type ExecutionArgs,
   type GraphQLError,
   isListType,
@@ -71,12 +72,13 @@ export type Variables = Readonly<Record<string, unknown>> | null | undefined;
 const pageWithin = (n: number, options: CostOptions): number => Math.max(0, Math.min(n, options.pageSize.max));
 
 /** The items a paged field (one that takes `first`) returns at most; null for other fields. */
-function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, options: CostOptions, variables: Variables): number | null {
+function pageOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, options: CostOptions, variables: Variables, readsVariable: () => void): number | null {
   if (!definition.args.some((a) => a.name === 'first')) return null;
   const first = field.arguments?.find((a) => a.name.value === 'first');
   if (first === undefined || first.value.kind === Kind.NULL) return options.pageSize.default;
   if (first.value.kind === Kind.INT) return pageWithin(Number(first.value.value), options);
   if (first.value.kind === Kind.VARIABLE) {
+    readsVariable();
     // Checked when the operation is about to run: the page its variable asks for (docs/contract.md §11).
     const value = variables?.[first.value.name.value];
     if (typeof value === 'number' && Number.isInteger(value)) return pageWithin(value, options);
@@ -123,6 +125,8 @@ function fieldsOfLevel(
 export class CostEstimator {
   private readonly memo = new Map<SelectionSetNode, Map<string, number>>();
   private readonly sizes = new Map<string, number>();
+  /** Whether the estimate read a variable or a list's size as it is now: else it holds for every request of the document. */
+  readsRequest = false;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -161,7 +165,7 @@ export class CostEstimator {
       }
       const field: GraphQLField<unknown, unknown> | undefined = type.getFields()[name];
       if (field === undefined) continue; // FieldsOnCorrectTypeRule refuses it
-      const ownPage = pageOf(selection, field, this.options, this.variables);
+      const ownPage = pageOf(selection, field, this.options, this.variables, () => (this.readsRequest = true));
       const isList = isListType(getNullableType(field.type));
       const items = isList ? (ownPage ?? page ?? this.listSize(type, name)) : 1;
       // An object that takes `first` (a connection) hands its page to the list under it.
@@ -179,6 +183,7 @@ export class CostEstimator {
     let size = this.sizes.get(name);
     if (size === undefined) {
       const read = this.options.listSizes?.[name];
+      if (read !== undefined) this.readsRequest = true;
       size = read === undefined ? this.options.assumedListSize : read();
       this.sizes.set(name, size);
     }
@@ -186,18 +191,26 @@ export class CostEstimator {
   }
 }
 
+/** An operation's estimate, and whether it holds for every request of its document (it read no variable and no live list size). */
+export interface OperationCost {
+  readonly cost: number;
+  readonly sameForEveryRequest: boolean;
+}
+
 /** The estimated values in the response of the operation `args` would run; null when it has none to run. */
 export function estimateOperationCost(
   { schema, document, operationName, variableValues }: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>,
   options: CostOptions,
-): number | null {
+): OperationCost | null {
   const operation = getOperationAST(document, operationName);
   if (operation == null) return null;
   const root = schema.getRootType(operation.operation);
   if (root == null) return null;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  return new CostEstimator(schema, (name) => fragments.get(name), options, variableValues).estimate(operation.selectionSet, root);
+  const estimator = new CostEstimator(schema, (name) => fragments.get(name), options, variableValues);
+  const cost = estimator.estimate(operation.selectionSet, root);
+  return { cost, sameForEveryRequest: !estimator.readsRequest };
 }
 
 /**
@@ -206,8 +219,23 @@ export function estimateOperationCost(
  * and the lists' real sizes change as the table does.
  */
 export function useCostLimit(options: CostOptions): Plugin {
+  // Documents come from yoga's parse cache, the same object for every request that sends the same
+  // text (a host's report every 2 s): an estimate that read nothing of the request is kept with it.
+  const fixedCosts = new WeakMap<DocumentNode, Map<string | null | undefined, number>>();
+  const costOf = (args: ExecutionArgs): number | null => {
+    const kept = fixedCosts.get(args.document)?.get(args.operationName);
+    if (kept !== undefined) return kept;
+    const estimate = estimateOperationCost(args, options);
+    if (estimate === null) return null;
+    if (estimate.sameForEveryRequest) {
+      let byName = fixedCosts.get(args.document);
+      if (byName === undefined) fixedCosts.set(args.document, (byName = new Map()));
+      byName.set(args.operationName, estimate.cost);
+    }
+    return estimate.cost;
+  };
   const check = (args: ExecutionArgs): GraphQLError | null => {
-    const cost = estimateOperationCost(args, options);
+    const cost = costOf(args);
     if (cost === null || cost <= options.maxCost) return null;
     return refusal(
       RequestErrorCode.QUERY_TOO_COSTLY,
