@@ -19,7 +19,7 @@
  *   BENCH_VMS_PER_HOST=1000 BENCH_HTTP_KINDS=transit,yoga-jit npx tsx bench/http-ingestion.ts   (a point of the scale curve)
  */
 import os from 'node:os';
-import { machine, printTable, type Row } from './report.js';
+import { machine, percentile, printTable, type Row } from './report.js';
 import type { HttpLoadJob, HttpLoadResult } from './support/http-load.js';
 import { runWorker, startServer } from './support/processes.js';
 import type { ServerKind, ServerStats } from './support/servers.js';
@@ -31,6 +31,14 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 30_000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 8_000);
 const SATURATE_MS = Number(process.env.BENCH_SATURATE_MS ?? 10_000);
 const CONCURRENCY = 16;
+/**
+ * CPU per report is measured again in rounds that alternate Transit and yoga + graphql-jit, both
+ * servers up, `CPU_ROUNDS` closed loops of `CPU_ROUND_MS` each: the median round of each is the
+ * figure the target is judged by. One loop per server, minutes apart, varied by ±30 % on this
+ * machine (neighbours on its host, not the code): an alternating median is steadier.
+ */
+const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
+const CPU_ROUND_MS = Number(process.env.BENCH_CPU_ROUND_MS ?? 4_000);
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 const P99_TARGET_MS = 50;
@@ -86,6 +94,48 @@ async function measure(kind: ServerKind): Promise<Measured> {
   }
 }
 
+/** Server CPU per report answered (µs) in each of `CPU_ROUNDS` closed loops, Transit's and yoga + graphql-jit's alternating. */
+async function alternatingCpu(): Promise<{ transit: number[]; jit: number[]; loadAverage: readonly [number, number] }> {
+  const loadFrom = loadNow();
+  const servers = { transit: await startServer('transit', TRANSIT_ENV, undefined, SERVER_CPU), jit: await startServer('yoga-jit', {}, undefined, SERVER_CPU) };
+  const perReport = { transit: [] as number[], jit: [] as number[] };
+  try {
+    for (let round = 0; round < CPU_ROUNDS; round++) {
+      for (const key of ['transit', 'jit'] as const) {
+        const server = servers[key];
+        const job: HttpLoadJob = {
+          url: `http://127.0.0.1:${server.port}/graphql`,
+          hosts: HOSTS,
+          vmsPerHost: VMS_PER_HOST,
+          intervalMs: INTERVAL_MS,
+          warmupMs: 0,
+          durationMs: 0,
+          saturateMs: CPU_ROUND_MS,
+          concurrency: CONCURRENCY,
+          // Each round's sequences above the last round's: no batch is stale.
+          firstSequence: round * 1_000_000,
+        };
+        let before: Promise<ServerStats> | null = null;
+        const load = await runWorker<HttpLoadJob, HttpLoadResult>('http-load.ts', job, 10 * 60_000, {
+          cpu: LOAD_CPU,
+          onPhase: (phase) => {
+            if (phase === 'saturate') before = server.stats();
+          },
+        });
+        if (before === null) throw new Error('the load generator never reached its closed loop');
+        await before;
+        const during = await server.stats();
+        perReport[key].push(during.cpuMicros / load.saturatedCount);
+      }
+    }
+  } finally {
+    await Promise.all([servers.transit.stop(), servers.jit.stop()]);
+  }
+  return { ...perReport, loadAverage: [loadFrom, loadNow()] };
+}
+
+const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 50);
+
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 /** Server CPU per report answered, µs: in the open loop and at saturation. */
 const openCpu = (m: Measured) => m.open.cpuMicros / m.load.answered;
@@ -107,6 +157,15 @@ export async function run(): Promise<Row[]> {
   }
   const transit = results.get('transit');
   if (transit === undefined) return [];
+  const alternating = results.has('yoga-jit') && CPU_ROUNDS > 0 ? await alternatingCpu() : null;
+  if (alternating !== null) {
+    const list = (values: readonly number[]) => values.map((v) => v.toFixed(0)).join(', ');
+    const ratios = alternating.transit.map((t, i) => (t / (alternating.jit[i] as number)).toFixed(2)).join(', ');
+    console.log(
+      `CPU per report in ${CPU_ROUNDS} alternating closed loops of ${CPU_ROUND_MS / 1000} s: Transit ${list(alternating.transit)} µs (median ${median(alternating.transit).toFixed(0)}); ` +
+        `yoga + graphql-jit ${list(alternating.jit)} µs (median ${median(alternating.jit).toFixed(0)}); ratio by round ${ratios}; load ${alternating.loadAverage[0].toFixed(1)}→${alternating.loadAverage[1].toFixed(1)}`,
+    );
+  }
   const t = transit.load;
   const sustained = t.achievedPerSecond >= 0.99 * t.offeredPerSecond && t.failures === 0;
   const baselines = [...results].filter(([kind]) => kind !== 'transit') as [Kind, Measured][];
@@ -126,16 +185,25 @@ export async function run(): Promise<Row[]> {
     });
   }
   for (const b of beside((m) => m.load.latency.p50Ms)) rows.push({ name: 'p50 latency, same load', value: t.latency.p50Ms, unit: 'ms', ...b, lowerIsBetter: true });
-  const jit = results.get('yoga-jit');
-  for (const b of beside(saturatedCpu)) {
-    const isJit = b.baselineName === NAMES['yoga-jit'];
+  if (alternating !== null) {
+    const [transitCpu, jitCpu] = [median(alternating.transit), median(alternating.jit)];
     rows.push({
-      name: `server CPU per ${VMS_PER_HOST}-VM report, saturated (closed loop, ${CONCURRENCY} in flight, ${SATURATE_MS / 1000} s)`,
+      name: `server CPU per ${VMS_PER_HOST}-VM report, saturated: median of ${CPU_ROUNDS} closed loops of ${CPU_ROUND_MS / 1000} s alternating with the baseline's (${CONCURRENCY} in flight; load ${alternating.loadAverage[0].toFixed(1)}→${alternating.loadAverage[1].toFixed(1)})`,
+      value: transitCpu,
+      unit: 'µs',
+      baseline: jitCpu,
+      baselineName: NAMES['yoga-jit'],
+      lowerIsBetter: true,
+      target: { text: `≤ ${CPU_TARGET} × yoga + graphql-jit`, met: transitCpu <= CPU_TARGET * jitCpu },
+    });
+  }
+  for (const b of beside(saturatedCpu)) {
+    rows.push({
+      name: `server CPU per ${VMS_PER_HOST}-VM report, one closed loop per server (${CONCURRENCY} in flight, ${SATURATE_MS / 1000} s)`,
       value: saturatedCpu(transit),
       unit: 'µs',
       ...b,
       lowerIsBetter: true,
-      ...(isJit && jit !== undefined ? { target: { text: `≤ ${CPU_TARGET} × yoga + graphql-jit`, met: saturatedCpu(transit) <= CPU_TARGET * saturatedCpu(jit) } } : {}),
     });
   }
   for (const b of beside(openCpu)) rows.push({ name: `server CPU per report at ${t.offeredPerSecond.toFixed(0)} req/s offered`, value: openCpu(transit), unit: 'µs', ...b, lowerIsBetter: true });

@@ -26,6 +26,8 @@ export interface HttpLoadJob {
   readonly durationMs: number;
   readonly saturateMs: number;
   readonly concurrency: number;
+  /** Where each host's `sequence` starts (0 when absent): a later job against the same server starts above the last. */
+  readonly firstSequence?: number;
 }
 
 export interface LatencySummary {
@@ -66,7 +68,7 @@ async function run(job: HttpLoadJob): Promise<HttpLoadResult> {
     const vms = JSON.stringify(Array.from({ length: job.vmsPerHost }, (_, v) => ({ vmId: `vm-${h}-${v}`, status: 'UP' })));
     return [`{"query":${query},"variables":{"input":{"hostId":"host-${h}","full":true,"bootId":"bench","vms":${vms},"sequence":`, '}}}'] as const;
   });
-  const sequence = new Int32Array(job.hosts);
+  const sequence = new Int32Array(job.hosts).fill(job.firstSequence ?? 0);
   let failures = 0;
   let firstFailure: string | null = null;
 
@@ -109,6 +111,7 @@ async function run(job: HttpLoadJob): Promise<HttpLoadResult> {
   const measureFrom = t0 + warmupSends * gapMs;
   setTimeout(() => announcePhase('measure'), measureFrom - t0);
   await new Promise<void>((resolve) => {
+    if (warmupSends + measuredSends === 0) return resolve(); // a job with no open loop
     let i = 0;
     let outstanding = 0;
     const fire = (index: number) => {
