@@ -79,7 +79,8 @@ function statsReader(server: ServerProcess) {
 
 async function measure(kind: FanOutKind, captured?: FanOutResult['captured']): Promise<Measured> {
   const loadFrom = loadNow();
-  const server = await startServer(kind, kind === 'transit' ? TRANSIT_ENV : {});
+  // The server on one core, the subscribers and driver on the other (processes.ts, `Cpu`).
+  const server = await startServer(kind, kind === 'transit' ? TRANSIT_ENV : {}, undefined, 0);
   try {
     const cpu: Record<string, ServerStats> = {};
     const read = statsReader(server);
@@ -87,6 +88,7 @@ async function measure(kind: FanOutKind, captured?: FanOutResult['captured']): P
     const [ws, sse] = kind === 'mercurius' ? [WS_SUBSCRIBERS + SSE_SUBSCRIBERS, 0] : [WS_SUBSCRIBERS, SSE_SUBSCRIBERS];
     const job: FanOutJob = { kind, port: server.port, wsSubscribers: ws, sseSubscribers: sse, vms: VMS, phases: PHASES, ...(captured ? { captured } : {}) };
     const result = await runWorker<FanOutJob, FanOutResult>('fanout-clients.ts', job, 15 * 60_000, {
+      cpu: 1,
       onPhase: (phase) => {
         if (phase.startsWith('measure:')) read(() => undefined);
         if (phase.startsWith('end:')) read((stats) => (cpu[phase.slice(4)] = stats));
