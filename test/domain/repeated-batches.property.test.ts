@@ -20,6 +20,7 @@ type Step =
   | ReportStep
   | { readonly kind: 'upBatch'; readonly hostId: string; readonly vmIds: readonly string[]; readonly full: boolean }
   | { readonly kind: 'repeat'; readonly hostId: string }
+  | { readonly kind: 'side'; readonly vmId: string; readonly role: 'source' | 'destination'; readonly progress: number | null }
   | { readonly kind: 'migrate'; readonly vmId: string; readonly destination: string | null }
   | { readonly kind: 'hostStatus'; readonly hostId: string; readonly status: (typeof HOST_STATUSES)[number] }
   | { readonly kind: 'fence'; readonly hostId: string; readonly succeeded: boolean }
@@ -30,6 +31,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   // Batches that can be quiet: only UPs.
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('upBatch' as const), hostId: host, vmIds: fc.uniqueArray(vm, { maxLength: 3 }), full: fc.boolean() }) },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('repeat' as const), hostId: host }) },
+  // A side of a migration saying it is migrating (then often repeating it).
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('side' as const),
+      vmId: vm,
+      role: fc.constantFrom('source' as const, 'destination' as const),
+      progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('migrate' as const), vmId: vm, destination: fc.option(host, { nil: null }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hostStatus' as const), hostId: host, status: fc.constantFrom(...HOST_STATUSES) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('fence' as const), hostId: host, succeeded: fc.boolean() }) },
@@ -51,6 +62,12 @@ class Player {
         return this.send({ hostId: s.hostId, vms: s.items.map((i) => normalise(s.hostId, i)), full: s.full, sequence: null, bootId: s.bootId ?? null });
       case 'upBatch':
         return this.send({ hostId: s.hostId, vms: s.vmIds.map((vmId) => ({ vmId, status: ReportedVmStatus.UP })), full: s.full });
+      case 'side': {
+        const hostId = table.entryOf(s.vmId)?.[s.role].hostId;
+        if (hostId == null) return null;
+        const status = s.role === 'source' ? ReportedVmStatus.MIGRATING_FROM : ReportedVmStatus.MIGRATING_TO;
+        return this.send({ hostId, vms: [{ vmId: s.vmId, status, progress: s.role === 'source' ? s.progress : null }], full: false });
+      }
       case 'repeat': {
         const last = this.lastBatch.get(s.hostId);
         return last === undefined ? null : this.send(last);

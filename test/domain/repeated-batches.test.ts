@@ -116,6 +116,23 @@ describe('a repeated quiet batch', () => {
     expect(vmOf(table).memoryMiB).toBe(1_024);
   });
 
+  it('should keep a source heard while its repeated MIGRATING_FROM is skipped, and stall the migration when the destination goes silent', () => {
+    const table = onBothTables((t, clock) => {
+      startMigration(t, VM, DESTINATION);
+      const sending: readonly ReportLine[] = [[VM, 'MIGRATING_FROM', { progress: 40 }]];
+      quietTwice(t, SOURCE, sending);
+      unwrap(report(t, DESTINATION, [[VM, 'MIGRATING_TO']]));
+      quietTwice(t, SOURCE, sending);
+      clock.advance(HOST_TIMEOUT_MS / 2);
+      unwrap(report(t, SOURCE, sending, { full: true }));
+      clock.advance(HOST_TIMEOUT_MS / 2 + 1);
+      t.tick(); // the destination has been silent for a host timeout; the source was heard since
+      expect([t.host(SOURCE)?.status, t.host(DESTINATION)?.status]).toEqual([HostStatus.UP, HostStatus.NON_RESPONSIVE]);
+      unwrap(report(t, SOURCE, sending, { full: true }));
+    });
+    expect(entry(table)).toMatchObject({ stalled: true, state: MigrationState.IN_PROGRESS });
+  });
+
   it('should confirm a migration started since, when the repeat says MIGRATING_FROM (a batch that differs is never skipped)', () => {
     const table = onBothTables((t) => {
       quietTwice(t, SOURCE);

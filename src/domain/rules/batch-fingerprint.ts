@@ -10,6 +10,7 @@
  * Written by hand: a hash over the parsed batch, with no string built, has no library.
  */
 import type { ReportVmStatusesInput } from '../model.js';
+import { ReportedVmStatus } from '../vocabulary.js';
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
@@ -19,6 +20,14 @@ const SECOND_MULTIPLIER = 0x5bd1e995;
 const FIELD_END = 0x1f;
 const UNDEFINED_MARK = 0x02;
 const NULL_MARK = 0x01;
+
+/** A known status is one mark (above the field end and the absent marks); any other string is hashed as text. */
+const STATUS_MARKS: Readonly<Record<string, number>> = {
+  [ReportedVmStatus.UP]: 0x20001,
+  [ReportedVmStatus.DOWN]: 0x20002,
+  [ReportedVmStatus.MIGRATING_FROM]: 0x20003,
+  [ReportedVmStatus.MIGRATING_TO]: 0x20004,
+};
 
 /** The two lanes, carried between the helpers below (the hash is synchronous: never shared). */
 const lanes = new Int32Array(2);
@@ -57,7 +66,9 @@ export function batchFingerprint(input: ReportVmStatusesInput): string | null {
   for (const item of input.vms) {
     if (typeof item !== 'object' || item === null || typeof item.vmId !== 'string' || typeof item.status !== 'string') return null;
     mixText(item.vmId);
-    mixText(item.status);
+    const mark = STATUS_MARKS[item.status];
+    if (mark === undefined) mixText(item.status);
+    else mixCode(mark);
     mixOptional(item.progress);
     mixOptional(item.exitReason);
     mixOptional(item.peerHostId);

@@ -93,13 +93,20 @@ export function repeatsQuietBatch(ctx: TableContext, input: ReportVmStatusesInpu
 const isRecovering = (host: Host) => host.status === HostStatus.NON_RESPONSIVE || host.status === HostStatus.REBOOTING;
 
 /**
- * An item that changes nothing and would change nothing again while its VM stays as it is: an UP
- * of a VM already UP on the host, in no migration, at the memory it has.
+ * An item that changes nothing and would change nothing again while its VM, its migration and the
+ * hosts of that migration stay as they are (`QuietBatches` forgets the batch when one changes), at
+ * the memory the VM has: an UP of a VM already UP on the host, in no migration; or a side
+ * repeating its report on a migration whose verdict holds without evaluating it (`isRepeat`).
  */
-function isQuietUp(ctx: TableContext, hostId: string, item: VmReportInput): boolean {
-  if (item.status !== ReportedVmStatus.UP) return false;
+function isQuietItem(ctx: TableContext, hostId: string, item: VmReportInput): boolean {
   const vm = ctx.state.vms.get(item.vmId);
-  return vm !== undefined && vm.hostId === hostId && vm.status === VmStatus.UP && vm.migrationId === null && (item.memoryMiB == null || item.memoryMiB === vm.memoryMiB);
+  if (vm === undefined || (item.memoryMiB != null && item.memoryMiB !== vm.memoryMiB)) return false;
+  if (vm.migrationId === null) return item.status === ReportedVmStatus.UP && vm.hostId === hostId && vm.status === VmStatus.UP;
+  const entry = ctx.state.entries.get(item.vmId);
+  if (entry === undefined) return false;
+  if (entry.source.hostId === hostId) return item.status === ReportedVmStatus.MIGRATING_FROM && sideRepeats(entry, 'source', item) && holdsVerdict(ctx, entry, 'source');
+  if (entry.destination.hostId === hostId) return item.status === ReportedVmStatus.MIGRATING_TO && sideRepeats(entry, 'destination', item) && holdsVerdict(ctx, entry, 'destination');
+  return false;
 }
 
 /**
@@ -126,12 +133,12 @@ export function applyBatch(ctx: TableContext, rec: Recording, input: ReportVmSta
   if (recovering) setHostStatus(ctx, rec, hostId, statusOnRecovery(ctx, hostId), Cause.HOST_RECOVERED);
   if (repeated) return ctx.state.hosts.get(hostId) as Host;
 
-  // Quiet so far: every item an UP that changes nothing (checked before it applies).
+  // Quiet so far: every item one that changes nothing (checked before it applies).
   let quiet = !recovering && !bootChanged;
   const listed = new Set<string>();
   for (const item of input.vms) {
     listed.add(item.vmId);
-    quiet &&= isQuietUp(ctx, hostId, item);
+    quiet &&= isQuietItem(ctx, hostId, item);
     applyReport(ctx, rec, hostId, item);
   }
   if (input.full === true) {
@@ -239,20 +246,8 @@ function applyToEntry(ctx: TableContext, rec: Recording, hostId: string, item: V
  *   verdict without evaluating it again (that is all the evaluation reads besides the sides).
  */
 function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'source' | 'destination', item: VmReportInput): boolean {
-  const side = role === 'source' ? entry.source : entry.destination;
-  if (item.status === ReportedVmStatus.DOWN || side.report !== item.status || side.fenced) return false;
-  if (item.peerHostId != null && (role === 'source' ? entry.destination.hostId : entry.source.hostId) === null) return false;
-  if (role === 'source') {
-    if (!entry.sourceConfirmed && item.status === ReportedVmStatus.MIGRATING_FROM) return false;
-    if (item.status === ReportedVmStatus.MIGRATING_FROM && item.progress != null && item.progress > (entry.progress ?? Number.NEGATIVE_INFINITY)) return false;
-  }
-  // Not stalled when last evaluated means both sides' hosts were trusted then (responsive, or the
-  // side fenced) and no start timeout was due: if that still holds, the verdict is the same one.
-  // The reporting side is trusted: its host has just been heard (and set UP if it was not).
-  const other = role === 'source' ? entry.destination : entry.source;
-  if (!entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && isTrustedNow(ctx, other)) {
-    return true;
-  }
+  if (!sideRepeats(entry, role, item)) return false;
+  if (holdsVerdict(ctx, entry, role)) return true;
   const verdict = evaluate(viewOf(ctx, entry, rec.now));
   return (
     verdict.outcome === MigrationState.IN_PROGRESS &&
@@ -263,6 +258,29 @@ function isRepeat(ctx: TableContext, rec: Recording, entry: Migration, role: 'so
     verdict.runningOnBoth === entry.runningOnBoth &&
     sameBlockers(verdict.blockedBy, entry.blockedBy)
   );
+}
+
+/** The side's report repeats the one it holds and adds nothing (the first half of `isRepeat`). */
+function sideRepeats(entry: Migration, role: 'source' | 'destination', item: VmReportInput): boolean {
+  const side = role === 'source' ? entry.source : entry.destination;
+  if (item.status === ReportedVmStatus.DOWN || side.report !== item.status || side.fenced) return false;
+  if (item.peerHostId != null && (role === 'source' ? entry.destination.hostId : entry.source.hostId) === null) return false;
+  if (role === 'source') {
+    if (!entry.sourceConfirmed && item.status === ReportedVmStatus.MIGRATING_FROM) return false;
+    if (item.status === ReportedVmStatus.MIGRATING_FROM && item.progress != null && item.progress > (entry.progress ?? Number.NEGATIVE_INFINITY)) return false;
+  }
+  return true;
+}
+
+/**
+ * Not stalled when last evaluated means both sides' hosts were trusted then (responsive, or the
+ * side fenced) and no start timeout was due: if that still holds, the verdict is the same one,
+ * whatever the clock says. The reporting side is trusted: its host has just been heard (and set UP
+ * if it was not).
+ */
+function holdsVerdict(ctx: TableContext, entry: Migration, role: 'source' | 'destination'): boolean {
+  const other = role === 'source' ? entry.destination : entry.source;
+  return !entry.stalled && (entry.sourceConfirmed || entry.destinationChoice === DestinationChoice.DISCOVERED) && isTrustedNow(ctx, other);
 }
 
 /** The seed's second way into the table: a host reports a migration Transit does not know of. */

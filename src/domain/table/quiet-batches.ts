@@ -1,11 +1,13 @@
 /**
  * Per host, the fingerprint of its last batch that changed nothing and could change nothing if
  * sent again as long as the table stays as it is: every item an UP of a VM already UP there, in no
- * migration, at the memory it has, and (for a full batch) no VM of the host left out. The table
+ * migration, or a side repeating its report on a migration whose verdict holds whatever the clock
+ * says; at the memory the VM has; and (for a full batch) no VM of the host left out. The table
  * forgets a host's fingerprint whenever something such a batch depends on changes: a VM on the
- * host (its status, place, migration or memory), a migration the host is a side of, the host's
- * status, the host itself. While the fingerprint is kept, the same batch again is a no-op without
- * reading a VM (docs/decisions.md, "repeated batches").
+ * host (its status, place, migration or memory), a migration the host is a side of, the status of
+ * the host or of a host on the other side of one of its migrations, the host itself. While the
+ * fingerprint is kept, the same batch again is a no-op without reading a VM (docs/decisions.md,
+ * "Repeated batches").
  */
 export class QuietBatches {
   private readonly byHost = new Map<string, string>();

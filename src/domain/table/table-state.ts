@@ -231,7 +231,7 @@ export class TableState implements TableView {
     const previous = this.hosts.get(host.id);
     if (previous === undefined || previous.status !== host.status || previous.cluster !== host.cluster) {
       this.schedulerDue = true;
-      this.quietBatches.forget(host.id);
+      this.forgetQuietBatchesAround(host.id);
     }
     if (previous !== undefined && previous.cluster !== host.cluster) removeFrom(this.hostsByCluster, previous.cluster, host.id);
     this.hostMap.set(host.id, host);
@@ -244,7 +244,17 @@ export class TableState implements TableView {
     if (host === undefined) return;
     this.hostMap.delete(hostId);
     removeFrom(this.hostsByCluster, host.cluster, hostId);
+    this.forgetQuietBatchesAround(hostId);
+  }
+
+  /** The host's quiet batch, and those of the other sides of its migrations: whether it is trusted is part of their verdicts. */
+  private forgetQuietBatchesAround(hostId: string): void {
     this.quietBatches.forget(hostId);
+    for (const vmId of this.entriesByHost.get(hostId) ?? []) {
+      const entry = this.entryMap.get(vmId);
+      this.quietBatches.forget(entry?.source.hostId);
+      this.quietBatches.forget(entry?.destination.hostId);
+    }
   }
 
   hostIdsInCluster(cluster: string): Iterable<string> {
