@@ -37,7 +37,8 @@ import { abortOverdue, dueDeadlines } from '../rules/deadline-rules.js';
 import { addHost, fenced, hostCapRefusal, markUnresponsive, moveRefusal, removeHost as removeHostRule, removeRefusal, setHostStatus, startTimedOut, unknownHost } from '../rules/host-rules.js';
 import { cancelPending, enqueue, schedule } from '../rules/queue-rules.js';
 import { batchFingerprint } from '../rules/batch-fingerprint.js';
-import { applyBatch, repeatsQuietBatch, staleBatch, vmCapRefusal } from '../rules/report-rules.js';
+import { staleBatch, vmCapRefusal } from '../rules/batch-refusals.js';
+import { applyBatch, repeatsQuietBatch } from '../rules/report-rules.js';
 import {
   validateCancelMigration,
   validateEvacuationInput,
