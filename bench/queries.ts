@@ -77,7 +77,8 @@ async function overHttp(kind: 'transit' | 'yoga'): Promise<QueryResult> {
     kind === 'transit'
       ? { TRANSIT_HOST_TIMEOUT_MS: '3600000', TRANSIT_MIGRATION_PROGRESS_TIMEOUT_MS: '0', TRANSIT_MIGRATION_COMPLETION_TIMEOUT_PER_GIB_MS: '0', BENCH_PRELOAD_HOSTS: String(FLEET.hosts), BENCH_PRELOAD_VMS: String(FLEET.vmsPerHost), BENCH_PRELOAD_MIGRATING: String(FLEET.migrating) }
       : {};
-  const server = await startServer(kind, env);
+  // The server on one core, the client on the other (processes.ts, `Cpu`).
+  const server = await startServer(kind, env, undefined, 0);
   try {
     const url = `http://127.0.0.1:${server.port}/graphql`;
     let epoch = 'baseline';
@@ -85,7 +86,7 @@ async function overHttp(kind: 'transit' | 'yoga'): Promise<QueryResult> {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ engine { epoch } }' }) });
       epoch = ((await response.json()) as { data: { engine: { epoch: string } } }).data.engine.epoch;
     }
-    return await runWorker<QueryJob, QueryResult>('query-load.ts', jobFor(url, epoch), 5 * 60_000);
+    return await runWorker<QueryJob, QueryResult>('query-load.ts', jobFor(url, epoch), 5 * 60_000, { cpu: 1 });
   } finally {
     await server.stop();
   }
