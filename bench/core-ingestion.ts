@@ -9,7 +9,7 @@
  *
  *   npm run bench -- core-ingestion      (or: npx tsx bench/core-ingestion.ts)
  */
-import type { VmReportInput } from '../src/domain/model.js';
+import type { ReportVmStatusesInput, VmReportInput } from '../src/domain/model.js';
 import { machine, printTable, type Row } from './report.js';
 import { benchTable } from './support/table.js';
 
@@ -82,6 +82,18 @@ export function run(): Row[] {
     steady.push(timeIt(() => up.forEach((vms, h) => table.reportVmStatuses({ hostId: hostId(h), vms, full: true, sequence: seq, bootId: 'b' }))));
   }
 
+  // The steady state as a server meets it: each report parsed from its text, its ids new strings
+  // to look up, its VMs' records cold in a large table (the rows above reuse the same objects).
+  const texts = up.map((vms, h) => JSON.stringify({ hostId: hostId(h), vms, full: true, bootId: 'b' }));
+  const parsedSteady: number[] = [];
+  const parseOnly: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    seq++;
+    now += 2_000;
+    parsedSteady.push(timeIt(() => texts.forEach((text) => table.reportVmStatuses({ ...(JSON.parse(text) as ReportVmStatusesInput), sequence: seq }))));
+    parseOnly.push(timeIt(() => texts.forEach((text) => JSON.parse(text) as unknown)));
+  }
+
   // Reports that change things: every 10th host's first VM starts migrating to the next host
   // (source MIGRATING_FROM + destination MIGRATING_TO), then progresses.
   const changing: number[] = [];
@@ -117,6 +129,14 @@ export function run(): Row[] {
   return [
     { name: `load ${total.toLocaleString('en')} VMs (first full reports)`, value: total / loadSeconds, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
     { name: 'steady state: full reports, nothing changes', value: steadyRate, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
+    {
+      name: `steady state, each full report of ${VMS_PER_HOST} VMs parsed from its JSON text first, per report; vs parsing it only`,
+      value: (best(parsedSteady) * 1e6) / HOSTS,
+      unit: 'µs',
+      baseline: (best(parseOnly) * 1e6) / HOSTS,
+      baselineName: 'JSON.parse',
+      lowerIsBetter: true,
+    },
     { name: 'reports that cause transitions (migrations)', value: changingRate, unit: 'VM reports/s', baseline: baselineRate, baselineName: 'Map.set' },
     {
       name: `a repeated full report of ${VMS_PER_HOST} VMs MIGRATING_FROM, progress unchanged, per VM; vs the same report of ${VMS_PER_HOST} VMs UP`,
