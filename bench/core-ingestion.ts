@@ -1,7 +1,8 @@
 /**
  * Benchmark 1 — core ingestion, in process: VM reports applied per second by the migration table
  * with 1,000,000 VMs known (5,000 hosts × 200 VMs), for the steady state (full reports where nothing
- * changed) and for reports that cause transitions (VMs migrating, progress moving).
+ * changed: with the same objects, and each report parsed from its text first, as a server meets it)
+ * and for reports that cause transitions (VMs migrating, progress moving).
  * Baseline, same run: writing the same statuses into a plain Map (the least any table must do).
  * Then no-op reports side by side: a host repeating a full report of 200 VMs UP, and a source
  * repeating a full report of 200 VMs MIGRATING_FROM with their progress unchanged; target: the
