@@ -17,7 +17,7 @@ process.on('exit', () => {
 /**
  * Which CPU a child runs on, when the benchmark pins it (`BENCH_PIN=0` turns pinning off). On a
  * 2-core machine the server under test and its load generator otherwise take turns on both cores
- * and disturb each other's caches: CPU per request then varied by ±25 % between identical runs.
+ * and disturb each other's caches: CPU per request then varied by ±30 % between identical runs.
  */
 export type Cpu = number | null;
 const pinning = process.env.BENCH_PIN !== '0' && os.availableParallelism() >= 2;

@@ -26,8 +26,4 @@ export class QuietBatches {
   forget(hostId: string | null | undefined): void {
     if (hostId != null) this.byHost.delete(hostId);
   }
-
-  get size(): number {
-    return this.byHost.size;
-  }
 }
