@@ -13,20 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { announcePhase, workerMain } from './processes.js';
-
-/** What each subscriber selects: the same as benchmark 3's (fanout-clients.ts). */
-const TRANSITIONS_SUBSCRIPTION = /* GraphQL */ `subscription FanOut {
-  transitions {
-    cursor
-    at
-    cause
-    vmId
-    hostId
-    from { status hostId location }
-    to { status hostId location }
-    migration { id state sourceReport destinationReport progress attempt }
-  }
-}`;
+import { TRANSITIONS_SUBSCRIPTION } from './transitions-subscription.js';
 
 export interface ClusterFanOutJob {
   readonly engineUrl: string;

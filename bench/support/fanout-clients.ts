@@ -26,19 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'undici';
 import WebSocket from 'ws';
 import { announcePhase, workerMain } from './processes.js';
-
-export const TRANSITIONS_SUBSCRIPTION = /* GraphQL */ `subscription FanOut {
-  transitions {
-    cursor
-    at
-    cause
-    vmId
-    hostId
-    from { status hostId location }
-    to { status hostId location }
-    migration { id state sourceReport destinationReport progress attempt }
-  }
-}`;
+import { TRANSITIONS_SUBSCRIPTION } from './transitions-subscription.js';
 
 export interface FanOutPhase {
   readonly name: string;
