@@ -271,11 +271,8 @@ export class TableCommands {
   }
 
   reportHostStatus(input: ReportHostStatusInput, actor: string = OPEN_ACTOR): Outcome<Host> {
-    this.assertWorking();
-    const errors = validateReportHostStatus(input, this.limits);
-    if (errors.length > 0) return refused(errors);
-    const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refused([unknownHost(input.hostId)]);
+    const host = this.namedHost(input, validateReportHostStatus);
+    if (Array.isArray(host)) return refused(host);
     if (input.status === host.status) return ok(host);
     if (input.status === HostStatus.REBOOTING) {
       return refusedWith(ErrorCode.INVALID_INPUT, 'only a successful fence (reportFenceResult) puts a host into REBOOTING', 'status');
@@ -311,11 +308,8 @@ export class TableCommands {
    * one runs, the running one, unchanged.
    */
   evacuateHost(input: EvacuateHostInput, actor: string = OPEN_ACTOR): Outcome<Evacuation> {
-    this.assertWorking();
-    const errors = validateEvacuationInput(input, this.limits);
-    if (errors.length > 0) return refused(errors);
-    const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refused([unknownHost(input.hostId)]);
+    const host = this.namedHost(input, validateEvacuationInput);
+    if (Array.isArray(host)) return refused(host);
     const running = this.ctx.evacuations.runningOn(host.id);
     if (running !== undefined) return ok(evacuationOf(this.state, running));
     if (!isResponsive(host.status)) {
@@ -332,11 +326,8 @@ export class TableCommands {
    * back to UP; NOT_EVACUATING otherwise.
    */
   cancelEvacuation(input: CancelEvacuationInput, actor: string = OPEN_ACTOR): Outcome<Evacuation> {
-    this.assertWorking();
-    const errors = validateEvacuationInput(input, this.limits);
-    if (errors.length > 0) return refused(errors);
-    const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refused([unknownHost(input.hostId)]);
+    const host = this.namedHost(input, validateEvacuationInput);
+    if (Array.isArray(host)) return refused(host);
     const running = this.ctx.evacuations.runningOn(host.id);
     const latest = this.ctx.evacuations.latestOn(host.id);
     const failedHolding = latest?.state === EvacuationState.FAILED && latest.holdsHost && host.status === HostStatus.PREPARING_FOR_MAINTENANCE;
@@ -351,11 +342,8 @@ export class TableCommands {
   }
 
   reportFenceResult(input: ReportFenceResultInput, actor: string = OPEN_ACTOR): Outcome<Host> {
-    this.assertWorking();
-    const errors = validateReportFenceResult(input, this.limits);
-    if (errors.length > 0) return refused(errors);
-    const host = this.state.hosts.get(input.hostId);
-    if (host === undefined) return refused([unknownHost(input.hostId)]);
+    const host = this.namedHost(input, validateReportFenceResult);
+    if (Array.isArray(host)) return refused(host);
     if (host.status !== HostStatus.NON_RESPONSIVE) {
       return refusedWith(ErrorCode.HOST_NOT_NON_RESPONSIVE, `host ${host.id} is ${host.status}; only a NON_RESPONSIVE host is fenced`, 'hostId');
     }
@@ -425,6 +413,17 @@ export class TableCommands {
   /** A table that failed stop refuses everything, refusals included: its state cannot be trusted. */
   private assertWorking(): void {
     if (this.failure !== null) throw this.failure;
+  }
+
+  /**
+   * What every command about one known host checks first: the table works, the input passes its
+   * checks, the host it names is known. The host, or the refusals.
+   */
+  private namedHost<I extends { readonly hostId: string }>(input: I, validate: (input: I, limits: InputLimits) => UserError[]): HostRecord | UserError[] {
+    this.assertWorking();
+    const errors = validate(input, this.limits);
+    if (errors.length > 0) return errors;
+    return this.state.hosts.get(input.hostId) ?? [unknownHost(input.hostId)];
   }
 
   /**
