@@ -61,6 +61,16 @@ interface Measured {
 
 const loadNow = () => os.loadavg()[0] as number;
 
+/** The fleet's load against the server on `port`, with its phases' lengths. */
+const loadJob = (port: number, phases: Pick<HttpLoadJob, 'warmupMs' | 'durationMs' | 'saturateMs' | 'firstSequence'>): HttpLoadJob => ({
+  url: `http://127.0.0.1:${port}/graphql`,
+  hosts: HOSTS,
+  vmsPerHost: VMS_PER_HOST,
+  intervalMs: INTERVAL_MS,
+  concurrency: CONCURRENCY,
+  ...phases,
+});
+
 async function measure(kind: ServerKind): Promise<Measured> {
   const loadFrom = loadNow();
   // Not pinned here: on one core, the server's GC threads took turns with it and its p99 doubled
@@ -68,16 +78,7 @@ async function measure(kind: ServerKind): Promise<Measured> {
   // (`alternatingCpu`) are pinned: there steadiness matters, not latency.
   const server = await startServer(kind, kind === 'transit' ? TRANSIT_ENV : {});
   try {
-    const job: HttpLoadJob = {
-      url: `http://127.0.0.1:${server.port}/graphql`,
-      hosts: HOSTS,
-      vmsPerHost: VMS_PER_HOST,
-      intervalMs: INTERVAL_MS,
-      warmupMs: WARMUP_MS,
-      durationMs: DURATION_MS,
-      saturateMs: SATURATE_MS,
-      concurrency: CONCURRENCY,
-    };
+    const job = loadJob(server.port, { warmupMs: WARMUP_MS, durationMs: DURATION_MS, saturateMs: SATURATE_MS });
     // The server's CPU is read as the measured open loop starts and ends, and after the closed loop.
     let chain: Promise<unknown> = Promise.resolve();
     let open: Promise<ServerStats> | null = null;
@@ -107,18 +108,8 @@ async function alternatingCpu(): Promise<{ transit: number[]; jit: number[]; loa
     for (let round = -1; round < CPU_ROUNDS; round++) {
       for (const key of ['transit', 'jit'] as const) {
         const server = servers[key];
-        const job: HttpLoadJob = {
-          url: `http://127.0.0.1:${server.port}/graphql`,
-          hosts: HOSTS,
-          vmsPerHost: VMS_PER_HOST,
-          intervalMs: INTERVAL_MS,
-          warmupMs: 0,
-          durationMs: 0,
-          saturateMs: CPU_ROUND_MS,
-          concurrency: CONCURRENCY,
-          // Each round's sequences above the last round's: no batch is stale.
-          firstSequence: (round + 1) * 1_000_000,
-        };
+        // A closed loop only; each round's sequences above the last round's: no batch is stale.
+        const job = loadJob(server.port, { warmupMs: 0, durationMs: 0, saturateMs: CPU_ROUND_MS, firstSequence: (round + 1) * 1_000_000 });
         let before: Promise<ServerStats> | null = null;
         const load = await runWorker<HttpLoadJob, HttpLoadResult>('http-load.ts', job, 10 * 60_000, {
           cpu: LOAD_CPU,

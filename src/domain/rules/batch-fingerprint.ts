@@ -22,12 +22,12 @@ const UNDEFINED_MARK = 0x02;
 const NULL_MARK = 0x01;
 
 /** A known status is one mark (above the field end and the absent marks); any other string is hashed as text. */
-const STATUS_MARKS: Readonly<Record<string, number>> = {
-  [ReportedVmStatus.UP]: 0x20001,
-  [ReportedVmStatus.DOWN]: 0x20002,
-  [ReportedVmStatus.MIGRATING_FROM]: 0x20003,
-  [ReportedVmStatus.MIGRATING_TO]: 0x20004,
-};
+const STATUS_MARKS: ReadonlyMap<string, number> = new Map([
+  [ReportedVmStatus.UP, 0x20001],
+  [ReportedVmStatus.DOWN, 0x20002],
+  [ReportedVmStatus.MIGRATING_FROM, 0x20003],
+  [ReportedVmStatus.MIGRATING_TO, 0x20004],
+]);
 
 /** The two lanes, carried between the helpers below (the hash is synchronous: never shared). */
 const lanes = new Int32Array(2);
@@ -66,7 +66,7 @@ export function batchFingerprint(input: ReportVmStatusesInput): string | null {
   for (const item of input.vms) {
     if (typeof item !== 'object' || item === null || typeof item.vmId !== 'string' || typeof item.status !== 'string') return null;
     mixText(item.vmId);
-    const mark = STATUS_MARKS[item.status];
+    const mark = STATUS_MARKS.get(item.status); // a Map: a status such as `__proto__` finds nothing
     if (mark === undefined) mixText(item.status);
     else mixCode(mark);
     mixOptional(item.progress);
